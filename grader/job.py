@@ -1,0 +1,87 @@
+"""The grader's contract: what goes in (a GradingJob) and what comes out (a GradingResult).
+
+`grader` knows nothing of Flask or the database. The Celery task builds a GradingJob from
+database rows, calls `grader.grade(job, ...)`, and stores the GradingResult it gets back.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.package import Package
+
+
+class CaseStatus(enum.StrEnum):
+    """Outcome of one hidden case, as shown to the student."""
+
+    PASSED = "passed"  # output matched the reference (or met the target)
+    FAILED = "failed"  # ran, but the output was wrong
+    ERROR = "error"  # the student's code raised
+    TIMEOUT = "timeout"  # the case ran past its time limit
+    MEMORY = "memory"  # the case was killed for exceeding the memory limit
+    NOT_RUN = "not_run"  # the run ended (wall clock, crash) before this case started
+    FORBIDDEN = "forbidden"  # not run: the submission uses a forbidden API
+
+
+class RunStatus(enum.StrEnum):
+    """Outcome of a whole grading run."""
+
+    GRADED = "graded"  # a score was computed (it may be partial)
+    FAILED = "failed"  # infrastructure failure: no score (the student is not penalised)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandbox run."""
+
+    wall_s: float = 120.0  # whole container, enforced from outside
+    case_s: float = 30.0  # default per-case limit, enforced by the in-sandbox harness
+    memory_mb: int = 1024  # memory limit; swap is set equal (no swap)
+    cpus: float = 1.0  # CPU quota, in cores
+    pids: int = 64
+    tmpfs_mb: int = 64  # the only writable place in the container
+    output_kb: int = 16384  # total stdout (records) the worker accepts
+    log_kb: int = 64  # tail of the student's printed output kept for feedback
+    # GPU runs only: the CUDA caching allocator's cap (the harness sets the process's memory
+    # fraction from it); 0 means the whole device.
+    gpu_memory_mb: int = 4096
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """Everything needed to grade one submission against one suite version.
+
+    `files` are the student's files (name -> bytes), already validated by the web side.
+    `package` is the suite version (its sha256 names it); `seed` is that version's secret
+    seed for the cases' inputs (the reference outputs are cached per sha256, seed and device).
+    """
+
+    files: dict[str, bytes]
+    package: Package
+    seed: int
+    gpu_device: str | None = None  # device id the worker leased for this run, if any
+
+
+@dataclass
+class CaseResult:
+    name: str
+    points: float
+    max_points: float
+    status: CaseStatus
+    feedback: str = ""
+    seconds: float | None = None
+
+
+@dataclass
+class GradingResult:
+    status: RunStatus
+    score: float
+    max_score: float
+    cases: list[CaseResult] = field(default_factory=list)
+    message: str = ""  # one line for the student: why the run ended as it did
+    log: str = ""  # tail of the student's output (stdout and stderr), capped
+    # seconds: total, container, cases, reference, startup (container time outside the cases)
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,311 @@
+"""Assignment packages: read and validate an assignment folder or zip.
+
+Format: assignments/README.md.
+
+A Package is immutable bytes (a normalised zip) plus its parsed assignment.toml. The web side
+stores `Package.zip_bytes` in the database; workers rebuild the Package from those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from grader.job import Limits
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+MODULE_FILE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\.py$")
+CHECKS = ("allclose", "metric", "custom")
+METRICS = ("accuracy", "cross_entropy", "mse")
+GPU_MODES = ("none", "preferred", "required")
+MAX_PACKAGE_BYTES = 64 * 1024 * 1024  # uncompressed, all members together
+MAX_PACKAGE_MEMBERS = 2000
+
+
+class PackageError(ValueError):
+    """The package is malformed; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One hidden case as declared in assignment.toml (trusted: read on the worker)."""
+
+    name: str
+    points: float
+    description: str = ""
+    check: str = "allclose"
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    timeout_s: float | None = None
+    output: str = "pred"  # metric checks: which output holds the predictions
+    labels: str | None = None  # file in hidden/labels/
+    metric: str | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    slug: str
+    title: str
+    files: tuple[str, ...]
+    cases: tuple[CaseSpec, ...]
+    category: str = "programming"
+    summary: str = ""
+    max_file_kb: int = 256
+    gpu: str = "none"
+    forbidden_imports: tuple[str, ...] = ()
+    forbidden_calls: tuple[str, ...] = ()
+    allow_by_file: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    preload: tuple[str, ...] = ("numpy",)
+    limits: Limits = Limits()
+    deadline: datetime | None = None  # default deadline (UTC) when the assignment is created
+    late: str = "open"  # "open": late work accepted (flagged late); "closed": refused
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.cases))
+
+
+@dataclass(frozen=True)
+class Package:
+    zip_bytes: bytes
+    config: AssignmentConfig
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.zip_bytes).hexdigest()
+
+    def names(self) -> list[str]:
+        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as zf:
+            return zf.namelist()
+
+    def read(self, name: str) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as zf:
+            return zf.read(name)
+
+    def folder(self, prefix: str) -> dict[str, bytes]:
+        """Files under `prefix/` (recursively), keyed by their path relative to it."""
+        prefix = prefix.rstrip("/") + "/"
+        out: dict[str, bytes] = {}
+        with zipfile.ZipFile(io.BytesIO(self.zip_bytes)) as zf:
+            for name in zf.namelist():
+                if name.startswith(prefix) and not name.endswith("/"):
+                    out[name[len(prefix) :]] = zf.read(name)
+        return out
+
+    def handout(self) -> str:
+        return self.read("README.md").decode("utf-8") if "README.md" in self.names() else ""
+
+    def solution_files(self) -> dict[str, bytes]:
+        return self.folder("solution")
+
+    def starter_files(self) -> dict[str, bytes]:
+        return self.folder("starter")
+
+    def mutants(self) -> dict[str, dict[str, bytes]]:
+        """Mutant name -> its files: the solution with the mutant's files laid over it."""
+        by_name: dict[str, dict[str, bytes]] = {}
+        for rel, data in self.folder("mutants").items():
+            name, _, fname = rel.partition("/")
+            if fname and "/" not in fname:
+                by_name.setdefault(name, {})[fname] = data
+        base = self.solution_files()
+        return {name: {**base, **files} for name, files in sorted(by_name.items())}
+
+    def student_download(self) -> bytes:
+        """Zip students download: handout, starter files at the top, public tests."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+            root = self.config.slug
+            out.writestr(f"{root}/README.md", self.handout())
+            for rel, data in sorted(self.starter_files().items()):
+                out.writestr(f"{root}/{rel}", data)
+            for rel, data in sorted(self.folder("public_tests").items()):
+                out.writestr(f"{root}/public_tests/{rel}", data)
+        return buf.getvalue()
+
+
+def load_package(source: str | Path | bytes) -> Package:
+    """Read an assignment folder or zip, normalise it to a deterministic zip and validate it."""
+    members = _read_folder(Path(source)) if isinstance(source, (str, Path)) else _read_zip(source)
+    zip_bytes = _normalised_zip(members)
+    if "assignment.toml" not in members:
+        raise PackageError("assignment.toml is missing at the top of the package")
+    try:
+        raw = tomllib.loads(members["assignment.toml"].decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PackageError(f"assignment.toml does not parse: {exc}") from exc
+    config = parse_config(raw)
+    _check_layout(config, members)
+    return Package(zip_bytes=zip_bytes, config=config)
+
+
+def parse_config(raw: dict) -> AssignmentConfig:
+    """Validate the parsed assignment.toml; raise PackageError naming the bad field."""
+    slug = _req(raw, "slug", str)
+    if not SLUG_RE.match(slug):
+        raise PackageError(f"slug {slug!r}: use 2-40 lowercase letters, digits, '-' or '_'")
+    files = tuple(_req(raw, "files", list))
+    if not files or any(not isinstance(f, str) or not MODULE_FILE_RE.match(f) for f in files):
+        raise PackageError("files: list the Python files students submit, e.g. ['layers.py']")
+    gpu = raw.get("gpu", "none")
+    if gpu not in GPU_MODES:
+        raise PackageError(f"gpu must be one of {', '.join(GPU_MODES)}")
+    cases = tuple(_parse_case(c) for c in _req(raw, "cases", list))
+    if not cases:
+        raise PackageError("declare at least one [[cases]]")
+    names = [c.name for c in cases]
+    if len(set(names)) != len(names):
+        raise PackageError("case names must be unique")
+    limits_raw = raw.get("limits", {})
+    try:
+        limits = Limits(**{k: type(getattr(Limits, k))(v) for k, v in limits_raw.items()})
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise PackageError(f"[limits]: {exc}") from exc
+    allow = {str(k): tuple(v) for k, v in raw.get("allow_by_file", {}).items()}
+    deadline = raw.get("deadline")
+    if deadline is not None and not isinstance(deadline, datetime):
+        raise PackageError("deadline must be a TOML date-time, e.g. 2026-12-01T23:59:00Z")
+    if deadline is not None and deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=UTC)
+    if raw.get("late", "open") not in ("open", "closed"):
+        raise PackageError("late must be 'open' or 'closed'")
+    return AssignmentConfig(
+        slug=slug,
+        title=_req(raw, "title", str),
+        files=files,
+        cases=cases,
+        category=str(raw.get("category", "programming")),
+        summary=str(raw.get("summary", "")),
+        max_file_kb=int(raw.get("max_file_kb", 256)),
+        gpu=gpu,
+        forbidden_imports=tuple(raw.get("forbidden_imports", ())),
+        forbidden_calls=tuple(raw.get("forbidden_calls", ())),
+        allow_by_file=allow,
+        preload=tuple(raw.get("preload", ("numpy",))),
+        limits=limits,
+        deadline=deadline,
+        late=raw.get("late", "open"),
+    )
+
+
+def _parse_case(raw: dict) -> CaseSpec:
+    if not isinstance(raw, dict):
+        raise PackageError("each [[cases]] entry must be a table")
+    name = _req(raw, "name", str)
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise PackageError(f"case name {name!r} must be a Python identifier")
+    known = set(CaseSpec.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise PackageError(f"case {name}: unknown keys {sorted(unknown)}")
+    case = CaseSpec(**raw)
+    if case.points < 0:
+        raise PackageError(f"case {name}: points must be >= 0")
+    if case.check not in CHECKS:
+        raise PackageError(f"case {name}: check must be one of {', '.join(CHECKS)}")
+    if case.check == "metric" and (
+        case.metric not in METRICS or case.labels is None or case.threshold is None
+    ):
+        raise PackageError(f"case {name}: a metric check needs metric, labels and threshold")
+    return case
+
+
+def _check_layout(config: AssignmentConfig, members: dict[str, bytes]) -> None:
+    for required in ("hidden/cases.py", "README.md"):
+        if required not in members:
+            raise PackageError(f"{required} is missing")
+    for folder in ("solution", "starter"):
+        for fname in config.files:
+            if f"{folder}/{fname}" not in members:
+                raise PackageError(f"{folder}/{fname} is missing")
+    for case in config.cases:
+        if case.labels and f"hidden/labels/{case.labels}" not in members:
+            raise PackageError(f"case {case.name}: hidden/labels/{case.labels} is missing")
+    if any(c.check == "custom" for c in config.cases) and "hidden/checks.py" not in members:
+        raise PackageError("custom checks need hidden/checks.py")
+
+
+def _req(raw: dict, key: str, kind: type):
+    value = raw.get(key)
+    if not isinstance(value, kind):
+        raise PackageError(f"{key} is required ({kind.__name__})")
+    return value
+
+
+def _safe_member(name: str) -> str | None:
+    """Normalised relative path of a package member, or None for directories and junk."""
+    if name.endswith("/"):
+        return None
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or "\\" in name:
+        raise PackageError(f"unsafe path in package: {name!r}")
+    if any(p in ("__pycache__", ".git", ".DS_Store") or p.startswith("._") for p in path.parts):
+        return None
+    return str(path)
+
+
+def _strip_common_root(members: dict[str, bytes]) -> dict[str, bytes]:
+    """Zips made by 'compress folder' hold everything under one top folder: drop it."""
+    if "assignment.toml" in members:
+        return members
+    tops = {name.split("/", 1)[0] for name in members}
+    if len(tops) == 1 and all("/" in name for name in members):
+        top = tops.pop() + "/"
+        return {name[len(top) :]: data for name, data in members.items()}
+    return members
+
+
+def _read_zip(data: bytes) -> dict[str, bytes]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise PackageError("not a zip file") from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_PACKAGE_MEMBERS:
+            raise PackageError(f"too many files in package (max {MAX_PACKAGE_MEMBERS})")
+        total = 0
+        members: dict[str, bytes] = {}
+        for info in infos:
+            name = _safe_member(info.filename)
+            if name is None:
+                continue
+            total += info.file_size
+            if total > MAX_PACKAGE_BYTES:
+                raise PackageError("package expands past 64 MiB")
+            content = zf.open(info).read(MAX_PACKAGE_BYTES + 1)
+            if len(content) != info.file_size:
+                raise PackageError(f"{name}: size does not match the zip header")
+            members[name] = content
+    return _strip_common_root(members)
+
+
+def _read_folder(root: Path) -> dict[str, bytes]:
+    if not root.is_dir():
+        raise PackageError(f"{root} is not a directory")
+    members: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            name = _safe_member(path.relative_to(root).as_posix())
+            if name is not None:
+                members[name] = path.read_bytes()
+    return members
+
+
+def _normalised_zip(members: dict[str, bytes]) -> bytes:
+    """Same members -> same bytes (fixed timestamps, sorted), so sha256 names a suite version."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, members[name])
+    return buf.getvalue()

@@ -1,0 +1,236 @@
+"""Scoring, outside the sandbox: compare a case's outputs with the reference or hidden labels.
+
+Pure functions on plain arrays. Points are all-or-nothing per case. Feedback names the output,
+the expected shape and the largest error with its index; it never shows expected values.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.job import CaseResult, CaseStatus
+from grader.package import CaseSpec
+from grader.protocol import CaseRecord
+
+Outputs = dict[str, np.ndarray]
+CustomCheck = Callable[[Outputs, Outputs, "np.ndarray | None"], tuple[bool, str]]
+# How PyTorch words running out of GPU memory: torch.OutOfMemoryError (torch.cuda's alias has
+# the same name), and the RuntimeErrors of older releases and of kernels that allocate.
+GPU_OOM_RE = re.compile(
+    r"^(?:torch\.)?(?:cuda\.)?OutOfMemoryError\b|CUDA (?:error: )?out of memory"
+)
+WHERE_RE = re.compile(r"\((\w+\.py line \d+)\)$")  # harness.describe's "(file.py line N)"
+PROB_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
+LOG_FLOOR = 1e-12  # log(0) guard for cross-entropy
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a sandbox run ended, as far as scoring needs to know."""
+
+    timed_out: bool = False
+    oom_killed: bool = False
+    output_capped: bool = False
+    exit_code: int | None = 0
+    wall_s: float = 120.0
+    memory_mb: int = 1024
+    gpu_memory_mb: int = 0  # the run's GPU memory cap (0: the whole device)
+
+
+def score_case(
+    spec: CaseSpec,
+    record: CaseRecord | None,
+    running: bool,
+    outcome: RunOutcome,
+    check: Callable[[Outputs], tuple[bool, str]],
+) -> CaseResult:
+    """One CaseResult: `check` judges outputs of a case that ran to the end."""
+    if record is None:
+        status, feedback = unreported(running, outcome)
+    elif record.status == "ok":
+        ok, feedback = check(record.outputs)
+        status = CaseStatus.PASSED if ok else CaseStatus.FAILED
+    else:
+        status, feedback = failed_record(record, outcome)
+    points = float(spec.points) if status == CaseStatus.PASSED else 0.0
+    seconds = record.seconds if record is not None else None
+    return CaseResult(spec.name, points, float(spec.points), status, feedback, seconds)
+
+
+def memory_message(outcome: RunOutcome) -> str:
+    return f"exceeded the memory limit of {outcome.memory_mb} MB"
+
+
+def gpu_memory_message(message: str, outcome: RunOutcome) -> str:
+    """'GPU out of memory (limit N MiB)', plus where in the student's files it happened."""
+    limit = f"limit {outcome.gpu_memory_mb} MiB" if outcome.gpu_memory_mb > 0 else "whole GPU"
+    where = WHERE_RE.search(message)
+    return f"GPU out of memory ({limit})" + (f" at {where.group(1)}" if where else "")
+
+
+def failed_record(record: CaseRecord, outcome: RunOutcome) -> tuple[CaseStatus, str]:
+    """Status for a case the harness reported as error, timeout or killed."""
+    if record.status == "timeout":
+        return CaseStatus.TIMEOUT, record.message
+    if record.status == "killed":
+        if outcome.oom_killed:
+            return CaseStatus.MEMORY, memory_message(outcome)
+        return CaseStatus.ERROR, "the case's process was killed"
+    if GPU_OOM_RE.search(record.message):
+        return CaseStatus.MEMORY, gpu_memory_message(record.message, outcome)
+    if record.message.startswith("MemoryError"):
+        return CaseStatus.MEMORY, f"{memory_message(outcome)} (MemoryError)"
+    return CaseStatus.ERROR, record.message
+
+
+def unreported(running: bool, outcome: RunOutcome) -> tuple[CaseStatus, str]:
+    """Status for a case with no record: it was running when the run ended, or never began."""
+    if outcome.timed_out:
+        reason = f"the run hit the overall time limit of {outcome.wall_s:g} s"
+        status = CaseStatus.TIMEOUT
+    elif outcome.oom_killed:
+        reason = f"the run {memory_message(outcome)}"
+        status = CaseStatus.MEMORY
+    elif outcome.output_capped:
+        reason = "the run was stopped because it printed too much output"
+        status = CaseStatus.ERROR
+    else:
+        reason = f"the run ended early (exit code {outcome.exit_code})"
+        status = CaseStatus.ERROR
+    if running:
+        return status, f"{reason} while this case was running"
+    return CaseStatus.NOT_RUN, f"not run: {reason}"
+
+
+def check_allclose(student: Outputs, reference: Outputs, rtol: float, atol: float):
+    """Same keys, exact shapes, same dtype family, finite, numpy.allclose(student, reference)."""
+    missing = sorted(set(reference) - set(student))
+    extra = sorted(set(student) - set(reference))
+    if missing:
+        return False, f"missing output {_names(missing)}"
+    if extra:
+        return False, f"unexpected output {_names(extra)}"
+    for key in reference:
+        ok, message = compare_array(key, student[key], reference[key], rtol, atol)
+        if not ok:
+            return False, message
+    return True, "matches the reference"
+
+
+def compare_array(key: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
+    """(ok, feedback) for one output; feedback never contains expected values."""
+    if got.shape != want.shape:
+        return False, f"output {key!r}: expected shape {_shape(want)}, got {_shape(got)}"
+    if _family(got.dtype) != _family(want.dtype):
+        return False, (
+            f"output {key!r}: expected {_family(want.dtype)} values, got dtype {got.dtype}"
+        )
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    bad = ~np.isfinite(g)
+    if bad.any():
+        where = _index(np.argmax(bad), got.shape)
+        return False, f"output {key!r}: contains NaN or infinity{where}"
+    if np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=False):
+        return True, ""
+    err = np.abs(g - w)
+    where = _index(np.argmax(err), got.shape)
+    return False, (
+        f"output {key!r}: largest error {err.max():.3g}{where} "
+        f"(tolerance rtol={rtol:g}, atol={atol:g})"
+    )
+
+
+def check_metric(student: Outputs, spec: CaseSpec, labels: np.ndarray):
+    """accuracy >= threshold; cross_entropy and mse <= threshold (computed on hidden labels)."""
+    if spec.output not in student:
+        return False, f"missing output {spec.output!r}"
+    try:
+        value = metric_value(spec.metric or "", student[spec.output], labels)
+    except ValueError as exc:
+        return False, f"output {spec.output!r}: {exc}"
+    threshold = float(spec.threshold or 0.0)
+    if spec.metric == "accuracy":
+        return value >= threshold, f"accuracy {value:.4f} (needs at least {threshold:g})"
+    return value <= threshold, f"{spec.metric} {value:.4g} (needs at most {threshold:g})"
+
+
+def metric_value(metric: str, pred: np.ndarray, labels: np.ndarray) -> float:
+    """The metric of predictions against labels; ValueError says what is wrong with pred."""
+    n = labels.shape[0]
+    if pred.ndim == 0 or pred.shape[0] != n:
+        raise ValueError(f"expected {n} predictions, got shape {_shape(pred)}")
+    values = pred.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("contains NaN or infinity")
+    if metric == "accuracy":
+        return float(np.mean(_classes(pred) == labels.reshape(n)))
+    if metric == "cross_entropy":
+        return _cross_entropy(values, labels.reshape(n).astype(np.int64))
+    if metric == "mse":
+        if pred.shape != labels.shape:
+            raise ValueError(f"expected shape {_shape(labels)}, got {_shape(pred)}")
+        return float(np.mean((values - labels.astype(np.float64)) ** 2))
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def _classes(pred: np.ndarray) -> np.ndarray:
+    """Class per row: argmax of 2-D scores, 1-D labels as given, 1-D floats thresholded at 0.5."""
+    if pred.ndim == 2:
+        return np.argmax(pred, axis=1)
+    if pred.ndim != 1:
+        raise ValueError(f"expected class labels or a 2-D array of scores, got {_shape(pred)}")
+    return (pred >= 0.5).astype(np.int64) if pred.dtype.kind == "f" else pred.astype(np.int64)
+
+
+def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
+    if probs.ndim == 1:  # binary: probability of class 1
+        probs = np.stack([1.0 - probs, probs], axis=1)
+    if probs.ndim != 2 or labels.min() < 0 or labels.max() >= probs.shape[1]:
+        raise ValueError(f"expected an (N, classes) array of probabilities, got {_shape(probs)}")
+    if probs.min() < 0 or probs.max() > 1 or np.abs(probs.sum(axis=1) - 1).max() > PROB_TOLERANCE:
+        raise ValueError("expected probabilities (each row between 0 and 1, summing to 1)")
+    picked = probs[np.arange(labels.shape[0]), labels]
+    return float(-np.mean(np.log(np.clip(picked, LOG_FLOOR, 1.0))))
+
+
+def load_checks(source: bytes, origin: str = "hidden/checks.py") -> types.ModuleType:
+    """Execute the package's trusted checks.py (on the worker) and return it as a module."""
+    module = types.ModuleType("_dlgrader_checks")
+    module.__file__ = origin
+    exec(compile(source, origin, "exec"), module.__dict__)
+    return module
+
+
+def run_custom(
+    fn: CustomCheck, student: Outputs, reference: Outputs, labels: np.ndarray | None
+) -> tuple[bool, str]:
+    """Call a custom check; an exception in it means the outputs could not be judged: failed."""
+    try:
+        result = fn(student, reference, labels)
+        ok, message = result
+    except Exception as exc:
+        return False, f"the check could not evaluate the outputs ({type(exc).__name__}: {exc})"
+    return bool(ok), str(message)
+
+
+def _family(dtype: np.dtype) -> str:
+    return "floating-point" if dtype.kind == "f" else "integer or boolean"
+
+
+def _shape(array: np.ndarray) -> str:
+    return str(tuple(int(d) for d in array.shape))
+
+
+def _index(flat: int | np.integer, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return ""
+    return f" at index {tuple(int(i) for i in np.unravel_index(int(flat), shape))}"
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)

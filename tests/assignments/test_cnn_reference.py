@@ -1,0 +1,221 @@
+"""Staff checks for assignments/cnn: the solution is PyTorch's conv/pool, the public tests bite.
+
+torch is the oracle here (float64, CPU, autograd); students never see it. The hidden cases
+compare a submission with the solution, so the solution matching torch is what makes them right.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+import subprocess
+import sys
+import tomllib
+import zlib
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from grader.package import load_package
+
+PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "cnn"
+RTOL, ATOL = 1e-10, 1e-12
+CONV_SETTINGS = [  # (x shape, w shape, stride, padding): non-square, asymmetric kernels
+    ((2, 3, 7, 9), (4, 3, 3, 2), 1, 0),
+    ((2, 3, 7, 9), (4, 3, 3, 2), 2, 1),
+    ((1, 2, 11, 8), (3, 2, 2, 4), 3, 2),
+    ((3, 1, 8, 10), (2, 1, 3, 3), 2, 0),
+    ((2, 2, 5, 6), (3, 2, 5, 3), 1, 2),
+    ((1, 4, 6, 6), (5, 4, 1, 1), 2, 0),
+]
+POOL_SETTINGS = [  # (kernel_size, stride, padding); None = the default stride
+    (2, None, 0),
+    (3, 2, 0),
+    (3, 1, 1),
+    (2, 3, 1),
+    (3, 2, 1),
+    (4, 2, 2),
+]
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sol() -> SimpleNamespace:
+    """The solution's conv.py, pool.py and lenet.py, loaded under private module names."""
+    files = ("conv", "pool", "lenet")
+    return SimpleNamespace(
+        **{f: _load(f"cnn_solution_{f}", PACKAGE / "solution" / f"{f}.py") for f in files}
+    )
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+
+
+def _close(mine: np.ndarray, theirs: torch.Tensor) -> None:
+    assert mine.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV_SETTINGS)
+def test_conv2d_matches_autograd(sol, x_shape, w_shape, stride, padding) -> None:
+    """out, dx, dw, db equal F.conv2d's and its autograd gradients."""
+    g = np.random.default_rng(sum(x_shape) + stride + padding)
+    x, w, b = g.standard_normal(x_shape), g.standard_normal(w_shape), g.standard_normal(w_shape[0])
+    tx, tw, tb = _t(x), _t(w), _t(b)
+    tout = F.conv2d(tx, tw, tb, stride=stride, padding=padding)
+    dout = g.standard_normal(tuple(tout.shape))
+    tout.backward(torch.from_numpy(dout))
+    out, cache = sol.conv.conv2d_forward(x, w, b, stride, padding)
+    dx, dw, db = sol.conv.conv2d_backward(dout, cache)
+    for mine, theirs in ((out, tout), (dx, tx.grad), (dw, tw.grad), (db, tb.grad)):
+        _close(mine, theirs)
+
+
+def test_conv_output_size_matches_torch_shapes(sol) -> None:
+    """conv_output_size agrees with F.conv2d's output length, and refuses impossible kernels."""
+    for size, kernel, stride, padding in itertools.product(
+        range(1, 9), range(1, 6), (1, 2, 3), (0, 1, 2)
+    ):
+        if kernel > size + 2 * padding:
+            with pytest.raises(ValueError):
+                sol.conv.conv_output_size(size, kernel, stride, padding)
+            continue
+        out = F.conv2d(
+            torch.zeros(1, 1, size, 1), torch.zeros(1, 1, kernel, 1), None, stride, (padding, 0)
+        )
+        assert sol.conv.conv_output_size(size, kernel, stride, padding) == out.shape[2]
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), POOL_SETTINGS)
+def test_maxpool_matches_autograd(sol, kernel, stride, padding) -> None:
+    """out and dx equal F.max_pool2d's on continuous inputs (odd, non-square sizes)."""
+    g = np.random.default_rng(kernel * 10 + padding)
+    x = g.standard_normal((2, 3, 9, 7))
+    tx = _t(x)
+    tout = F.max_pool2d(tx, kernel, stride, padding)
+    dout = g.standard_normal(tuple(tout.shape))
+    tout.backward(torch.from_numpy(dout))
+    out, cache = sol.pool.maxpool2d_forward(x, kernel, stride, padding)
+    _close(out, tout)
+    _close(sol.pool.maxpool2d_backward(dout, cache), tx.grad)
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(2, None), (3, 2), (3, 1)])
+def test_maxpool_tie_rule_matches_torch(sol, kernel, stride) -> None:
+    """On inputs full of ties (values 0-2), the gradient goes where torch sends it: first max."""
+    x = np.random.default_rng(kernel).integers(0, 3, size=(2, 2, 7, 8)).astype(np.float64)
+    tx = _t(x)
+    tout = F.max_pool2d(tx, kernel, stride)
+    dout = np.arange(tout.numel(), dtype=np.float64).reshape(tuple(tout.shape)) + 1.0
+    tout.backward(torch.from_numpy(dout))
+    out, cache = sol.pool.maxpool2d_forward(x, kernel, stride)
+    _close(sol.pool.maxpool2d_backward(dout, cache), tx.grad)
+
+
+@pytest.mark.parametrize("include_pad", [True, False])
+@pytest.mark.parametrize(("kernel", "stride", "padding"), POOL_SETTINGS)
+def test_avgpool_matches_autograd(sol, kernel, stride, padding, include_pad) -> None:
+    """out and dx equal F.avg_pool2d's, with count_include_pad on and off."""
+    g = np.random.default_rng(kernel * 10 + padding)
+    x = g.standard_normal((2, 3, 8, 11))
+    tx = _t(x)
+    tout = F.avg_pool2d(tx, kernel, stride, padding, count_include_pad=include_pad)
+    dout = g.standard_normal(tuple(tout.shape))
+    tout.backward(torch.from_numpy(dout))
+    out, cache = sol.pool.avgpool2d_forward(x, kernel, stride, padding, include_pad)
+    _close(out, tout)
+    _close(sol.pool.avgpool2d_backward(dout, cache), tx.grad)
+
+
+class _Context:
+    """The hidden-case context of assignments/README.md, run on the solution folder."""
+
+    def __init__(self, seed: int, case: str) -> None:
+        self.rng = np.random.default_rng([seed, zlib.crc32(case.encode())])
+        self.device = "cpu"
+
+    def module(self, name: str) -> ModuleType:
+        return _load(f"cnn_case_{name}", PACKAGE / "solution" / f"{name}.py")
+
+    def data(self, name: str) -> str:
+        return str(PACKAGE / "hidden" / "data" / name)
+
+
+def test_reference_reaches_the_training_target() -> None:
+    """The hidden train_digits case, run on the solution, clears the accuracy threshold."""
+    cases = _load("cnn_hidden_cases", PACKAGE / "hidden" / "cases.py")
+    config = tomllib.loads((PACKAGE / "assignment.toml").read_text())
+    spec = next(c for c in config["cases"] if c["name"] == "train_digits")
+    probs = cases.train_digits(_Context(2024, "train_digits"))[spec["output"]]
+    labels = np.load(PACKAGE / "hidden" / "labels" / spec["labels"])
+    assert probs.shape == (labels.size, 10)
+    assert np.mean(probs.argmax(axis=1) == labels) >= spec["threshold"]
+
+
+def _public_tests(impl: str) -> subprocess.CompletedProcess:
+    """Run the public tests (their own pytest.ini) against solution/ or starter/."""
+    env = {
+        **os.environ,
+        "DLGRADER_IMPL_DIR": str(PACKAGE / impl),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", str(PACKAGE / "public_tests")],
+        cwd=PACKAGE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_public_tests_pass_on_the_solution() -> None:
+    run = _public_tests("solution")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and "skipped" not in run.stdout
+
+
+def test_public_tests_all_fail_on_the_starter() -> None:
+    run = _public_tests("starter")
+    summary = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "failed" in summary and "passed" not in summary, summary
+
+
+def test_package_is_valid_and_keeps_labels_hidden() -> None:
+    """The package loads, totals 100 points, torch is allowed in lenet.py only, labels stay out."""
+    package = load_package(PACKAGE)
+    config = package.config
+    assert config.max_score == 100
+    assert set(config.files) == {"conv.py", "pool.py", "lenet.py"}
+    assert {"torch", "scipy", "sklearn"} <= set(config.forbidden_imports)
+    assert config.allow_by_file == {"lenet.py": ("torch",)}
+    labels = np.load(PACKAGE / "hidden" / "labels" / "digits_test_y.npy")
+    test_images = np.load(PACKAGE / "hidden" / "data" / "digits_test_x.npy")
+    assert test_images.shape == (labels.size, 1, 8, 8)
+    for name in (n for n in package.names() if n.startswith("hidden/data/")):
+        data = np.load(PACKAGE / name)
+        assert not (data.shape == labels.shape and np.array_equal(data, labels)), name
+    mutants = package.mutants()
+    assert len(mutants) >= 8
+    solution = package.solution_files()
+    for name, files in mutants.items():
+        assert files != solution, f"mutant {name} is identical to the solution"

@@ -1,0 +1,233 @@
+"""grade() end to end on the toy package in real Docker sandboxes, honest and hostile."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.engine import SuiteError
+from grader.job import CaseStatus, GradingResult
+
+pytestmark = pytest.mark.docker
+
+ALL = ["add", "matmul", "relu", "classify", "ranking"]
+
+
+def statuses(result: GradingResult) -> dict[str, CaseStatus]:
+    return {c.name: c.status for c in result.cases}
+
+
+def case(result: GradingResult, name: str):
+    return next(c for c in result.cases if c.name == name)
+
+
+def passed_except(result: GradingResult, *names: str) -> bool:
+    return all(s == CaseStatus.PASSED for n, s in statuses(result).items() if n not in names)
+
+
+def test_reference_scores_full_marks_and_is_cached(run_toy, toy):
+    """The solution passes everything; the second run reuses the cached reference."""
+    first = run_toy(toy.solution_files())
+    second = run_toy(toy.solution_files())
+    assert (first.score, first.max_score) == (12.0, 12.0)
+    assert first.message == "5 of 5 cases passed"
+    assert set(first.timings) == {"total", "container", "cases", "reference", "startup"}
+    assert second.timings["reference"] == 0.0 and second.score == 12.0
+    assert case(first, "classify").feedback == "accuracy 1.0000 (needs at least 0.9)"
+
+
+def test_starter_scores_zero(run_toy, toy):
+    result = run_toy(toy.starter_files())
+    assert result.score == 0.0
+    assert set(statuses(result).values()) == {CaseStatus.ERROR}
+    assert case(result, "add").feedback == "NotImplementedError (ops.py line 5)"
+    assert "frames in your files" in result.log and "hidden/cases.py" not in result.log
+
+
+def test_one_wrong_function_gives_partial_credit(run_toy, solution_with):
+    """A transposed product fails only matmul, with feedback naming the output and shapes."""
+    result = run_toy(solution_with("matmul", "def matmul(a, b):\n    return (a @ b).T\n"))
+    assert result.score == 9.0 and passed_except(result, "matmul")
+    assert case(result, "matmul").status == CaseStatus.FAILED
+    assert case(result, "matmul").feedback == "output 'out': expected shape (4, 2), got (2, 4)"
+
+
+def test_infinite_loop_times_out_one_case(run_toy, solution_with, leftovers):
+    """The looping case is a TIMEOUT; cases before and after it keep their points."""
+    result = run_toy(solution_with("relu", "def relu(x):\n    while True:\n        pass\n"))
+    assert case(result, "relu").status == CaseStatus.TIMEOUT
+    assert case(result, "relu").feedback == "ran past its time limit of 3 s"
+    assert result.score == 10.0 and passed_except(result, "relu")
+    assert leftovers() == []
+
+
+def test_memory_bomb_is_a_memory_error(run_toy, solution_with):
+    bomb = (
+        "def matmul(a, b):\n    chunks = []\n    while True:\n"
+        "        chunks.append(b'x' * (10 << 20))\n"
+    )
+    result = run_toy(solution_with("matmul", bomb))
+    assert case(result, "matmul").status == CaseStatus.MEMORY
+    assert case(result, "matmul").feedback == "exceeded the memory limit of 256 MB"
+    assert passed_except(result, "matmul")
+
+
+NETWORK = """
+import socket
+
+def add(a, b):
+    print("IFACES", [name for _, name in socket.if_nameindex()])
+    for target in [("127.0.0.1", 6379), ("172.17.0.1", 6379), ("1.1.1.1", 53)]:
+        try:
+            socket.create_connection(target, timeout=1).close()
+            print("CONNECTED", target)
+        except OSError as exc:
+            print("BLOCKED", target, type(exc).__name__)
+    try:
+        socket.getaddrinfo("pypi.org", 443)
+        print("RESOLVED")
+    except OSError:
+        print("NO DNS")
+    return a + b
+"""
+
+
+def test_no_network_inside(run_toy, solution_with):
+    """Only 'lo' exists; the host's Redis port is refused on the sandbox's own loopback."""
+    result = run_toy(solution_with("add", NETWORK))
+    assert result.score == 12.0
+    assert "IFACES ['lo']" in result.log
+    assert "BLOCKED ('127.0.0.1', 6379) ConnectionRefusedError" in result.log
+    assert "CONNECTED" not in result.log and "RESOLVED" not in result.log
+    assert "NO DNS" in result.log
+
+
+FORGER = """
+import json, os
+
+_nonce = json.load(open("/job/task.json"))["nonce"]
+_fake = [
+    {"nonce": _nonce, "case": "matmul", "status": "ok", "message": "", "outputs": {}},
+    {"nonce": _nonce, "case": "bonus", "status": "ok", "message": "", "outputs": {}},
+    {"nonce": _nonce, "event": "done"},
+]
+_lines = "".join(json.dumps(r) + "\\n" for r in _fake)
+print(_lines, end="")
+with open(f"/proc/{os.getppid()}/fd/1", "w") as _out:
+    _out.write(_lines)
+with open("/job/results.json", "w") as _fh:
+    json.dump({"score": 999, "cases": {"matmul": "passed"}}, _fh)
+"""
+
+
+def test_forged_records_and_results_files_gain_nothing(run_toy, solution_with):
+    """Fake JSON records (even on the harness's own stdout, with the nonce) and a fake
+    results file cannot turn a wrong answer into points: scoring compares with the reference."""
+    files = solution_with("matmul", "def matmul(a, b):\n    return a @ b + 1.0\n")
+    files["ops.py"] = FORGER.encode() + files["ops.py"]
+    result = run_toy(files)
+    assert result.score == 9.0 and passed_except(result, "matmul")
+    assert case(result, "matmul").status == CaseStatus.FAILED
+    assert [c.name for c in result.cases] == ALL
+
+
+def test_exit_at_import_scores_zero(run_toy):
+    result = run_toy({"ops.py": b"import os\nos._exit(0)\n"})
+    assert result.score == 0.0
+    assert {c.feedback for c in result.cases} == {
+        "the case's process exited (code 0) before returning its outputs"
+    }
+
+
+LISTING = """
+import os
+
+MARKERS = ["Toy assignment: " + "reference solution", "Toy " + "custom checks", "toy_" + "labels"]
+
+def add(a, b):
+    hits = []
+    for root, dirs, files in os.walk("/"):
+        if root in ("/proc", "/sys", "/dev"):
+            dirs[:] = []
+            continue
+        for name in files:
+            path = os.path.join(root, name)
+            hits += [path for m in MARKERS if m in path]
+            if root.startswith("/usr") or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read(1 << 20)
+            except OSError:
+                continue
+            hits += [f"{path} holds {m}" for m in MARKERS if m.encode() in data]
+    print("HITS", hits)
+    job = [os.path.relpath(os.path.join(r, f), "/job") for r, _, fs in os.walk("/job") for f in fs]
+    print("JOB", sorted(job))
+    return a + b
+"""
+
+
+def test_student_container_holds_no_solution_labels_or_checks(run_toy):
+    """Listing the whole filesystem from a case: only harness, task, submission, cases, data."""
+    result = run_toy({"ops.py": LISTING.encode()})
+    assert case(result, "add").status == CaseStatus.PASSED
+    assert "HITS []" in result.log
+    expected = [
+        "harness.py",
+        "hidden/cases.py",
+        "hidden/data/points.npy",
+        "submission/ops.py",
+        "task.json",
+    ]
+    assert f"JOB {expected}" in result.log
+
+
+def test_fork_bomb_is_contained(run_toy, solution_with, leftovers):
+    bomb = (
+        "import os\n\ndef relu(x):\n    while True:\n        try:\n            os.fork()\n"
+        "        except OSError:\n            pass\n"
+    )
+    result = run_toy(solution_with("relu", bomb))
+    assert case(result, "relu").status == CaseStatus.TIMEOUT
+    assert result.score == 10.0 and passed_except(result, "relu")
+    assert leftovers() == []
+
+
+def test_output_flood_is_contained(run_toy, solution_with):
+    """A case printing without end is cut off; the log stays within log_kb; others still run."""
+    flood = "def relu(x):\n    while True:\n        print('A' * 100000)\n"
+    result = run_toy(solution_with("relu", flood))
+    assert case(result, "relu").status == CaseStatus.TIMEOUT
+    assert passed_except(result, "relu")
+    assert len(result.log.encode()) <= 16 * 1024
+    assert "more output from this case was dropped" in result.log
+
+
+def test_wall_clock_ends_the_run(toy_variant, run_package, solution_with):
+    """Past wall_s the running case is a TIMEOUT naming the overall limit, later ones NOT_RUN."""
+    package = toy_variant(
+        {"assignment.toml": ("wall_s = 20\ncase_s = 3", "wall_s = 4\ncase_s = 30")}
+    )
+    files = solution_with("relu", "def relu(x):\n    while True:\n        pass\n")
+    result = run_package(package, files)
+    assert statuses(result) == {
+        "add": CaseStatus.PASSED,
+        "matmul": CaseStatus.PASSED,
+        "relu": CaseStatus.TIMEOUT,
+        "classify": CaseStatus.NOT_RUN,
+        "ranking": CaseStatus.NOT_RUN,
+    }
+    assert case(result, "relu").feedback == (
+        "the run hit the overall time limit of 4 s while this case was running"
+    )
+    assert case(result, "ranking").feedback == "not run: the run hit the overall time limit of 4 s"
+    assert result.message == "2 of 5 cases passed; the run hit the overall time limit of 4 s"
+    assert result.score == 5.0
+
+
+def test_a_suite_whose_solution_fails_is_a_suite_error(toy_variant, run_package):
+    package = toy_variant({"solution/ops.py": ("return a @ b", "raise ValueError('oops')")})
+    with pytest.raises(
+        SuiteError, match="reference solution fails case 'matmul': ValueError: oops"
+    ):
+        run_package(package, package.starter_files())

@@ -1,0 +1,182 @@
+"""The pages: what each role sees, escaping of everything a student or author wrote,
+downloads as attachments, instructor actions, staff filters, error pages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+
+from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from webapp import grading
+from webapp.extensions import db
+from webapp.models import Assignment, LatePolicy, Role, SelfCheckStatus, Submission
+
+XSS = "<script>alert(1)</script>"
+
+
+def grade(app, sub_id: int, score: float = 3.0, log: str = "", feedback: str = "") -> None:
+    with app.app_context():
+        claim = grading.claim_run(sub_id, worker="w1")
+        result = GradingResult(
+            status=RunStatus.GRADED,
+            score=score,
+            max_score=10.0,
+            log=log,
+            cases=[CaseResult("double_small", score, 10, CaseStatus.FAILED, feedback)],
+        )
+        grading.store_result(claim, result)
+
+
+def test_nav_depends_on_role(client, auth, make):
+    """Students see no staff links; TAs see the staff list; instructors also manage."""
+    make.people()
+    expectations = {
+        "alice": (False, False),
+        "tina": (True, False),
+        "ivan": (True, True),
+    }
+    for name, (staff, instructor) in expectations.items():
+        auth.login(name)
+        html = client.get("/assignments").data
+        assert (b"All submissions" in html) is staff
+        assert (b"Manage assignments" in html) is instructor
+        auth.logout()
+
+
+def test_assignment_page_escapes_the_handout(client, auth, make):
+    """The handout renders as Markdown-lite with every tag from the author escaped."""
+    make.user("alice")
+    make.assignment("toy", package=make.package(handout=f"# Part 1 {XSS}\n\nUse `np.dot`.\n"))
+    auth.login("alice")
+    html = client.get("/assignments/toy").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "<h1>Part 1 &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in html
+    assert "<code>np.dot</code>" in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_starter_download(client, auth, make):
+    """The starter zip holds the handout, the starter files and the public tests, not the
+    solution or hidden cases."""
+    make.user("alice")
+    make.assignment("toy")
+    auth.login("alice")
+    response = client.get("/assignments/toy/starter.zip")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert sorted(names) == ["toy/README.md", "toy/layers.py", "toy/public_tests/test_public.py"]
+
+
+def test_submission_page_shows_result_escaped(app, client, auth, make):
+    """Score, cases, feedback and the log are shown, and script in any of them stays text."""
+    alice = make.user("alice")
+    sub_id = make.submission(alice, make.assignment("toy"))
+    auth.login("alice")
+    html = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
+    assert "queued" in html and "submission.js" in html  # live polling while not final
+    grade(app, sub_id, log=f"print {XSS}", feedback=f"expected {XSS}")
+    html = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
+    assert "<strong>3 / 10</strong>" in html
+    assert "double_small" in html
+    assert XSS not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+    assert "submission.js" not in html
+
+
+def test_file_download_is_an_attachment(app, client, auth, make):
+    """Submitted files download as attachments with nosniff (never rendered as HTML)."""
+    alice = make.user("alice")
+    sub_id = make.submission(alice, make.assignment("toy"), content=XSS.encode())
+    with app.app_context():
+        file_id = db.session.get_one(Submission, sub_id).files[0].id
+    auth.login("alice")
+    response = client.get(f"/submissions/{sub_id}/files/{file_id}")
+    assert response.headers["Content-Disposition"] == "attachment; filename=layers.py"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.mimetype == "application/octet-stream"
+    assert response.data == XSS.encode()
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_my_submissions_lists_only_mine(client, auth, make):
+    people = make.people()
+    toy = make.assignment("toy")
+    mine = make.submission(people["alice"], toy)
+    theirs = make.submission(people["bob"], toy)
+    auth.login("alice")
+    html = client.get("/submissions").get_data(as_text=True)
+    assert f"/submissions/{mine}" in html and f"/submissions/{theirs}" not in html
+
+
+def test_staff_list_filters(app, client, auth, make):
+    """Staff filter all submissions by assignment, student and latest status."""
+    people = make.people()
+    toy, other = make.assignment("toy"), make.assignment("other")
+    a1 = make.submission(people["alice"], toy)
+    b1 = make.submission(people["bob"], toy)
+    a2 = make.submission(people["alice"], other)
+    grade(app, b1)
+    auth.login("tina")
+
+    def listed(query: str) -> set[int]:
+        html = client.get(f"/staff/submissions?{query}").get_data(as_text=True)
+        return {s for s in (a1, b1, a2) if f'href="/submissions/{s}"' in html}
+
+    assert listed("") == {a1, b1, a2}
+    assert listed("assignment=toy") == {a1, b1}
+    assert listed("student=alice") == {a1, a2}
+    assert listed("status=graded") == {b1}
+    assert listed("status=queued&student=alice&assignment=other") == {a2}
+
+
+def test_instructor_publishes_and_sets_deadline(app, client, auth, make):
+    """Publish/unpublish and deadline editing change the assignment for students."""
+    make.people()
+    make.assignment("toy", published=False)
+    with app.app_context():  # publishing needs a passed self-check (tests/webapp/test_authoring)
+        Assignment.by_slug("toy").current_suite.selfcheck_status = SelfCheckStatus.PASSED
+        db.session.commit()
+    auth.login("ivan")
+    assert b"Publish" in client.get("/instructor/assignments").data
+    client.post("/instructor/assignments/toy/publish", data={"published": "1"})
+    client.post(
+        "/instructor/assignments/toy/deadline",
+        data={"deadline": "2031-03-04T05:06", "late_policy": "closed"},
+    )
+    with app.app_context():
+        assignment = Assignment.by_slug("toy")
+        assert assignment.published is True
+        assert assignment.deadline == datetime(2031, 3, 4, 5, 6, tzinfo=UTC)
+        assert assignment.late_policy is LatePolicy.CLOSED
+    client.post(
+        "/instructor/assignments/toy/deadline", data={"deadline": "", "late_policy": "open"}
+    )
+    client.post("/instructor/assignments/toy/publish", data={"published": "0"})
+    with app.app_context():
+        assignment = Assignment.by_slug("toy")
+        assert (assignment.published, assignment.deadline) == (False, None)
+
+
+def test_token_page_shows_new_token_once(app, client, auth, make):
+    """A token made on the account page is shown in that response only and works."""
+    make.user("alice", Role.STUDENT)
+    auth.login("alice")
+    html = client.post("/account/tokens", data={"name": "laptop"}).get_data(as_text=True)
+    raw = html.split('<code class="token">')[1].split("</code>")[0]
+    assert raw not in client.get("/account/tokens").get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/assignments", headers=headers).status_code == 200
+
+
+def test_error_pages_are_html(client, auth, make):
+    make.user("alice")
+    auth.login("alice")
+    response = client.get("/submissions/999")
+    assert response.status_code == 404
+    assert b"404 \xc2\xb7 Not Found" in response.data

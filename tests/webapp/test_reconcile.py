@@ -1,0 +1,88 @@
+"""The reconciler: re-sends runs the broker lost, recovers runs whose worker died, and gives
+up after MAX_ATTEMPTS claims."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from webapp import grading, reconcile
+from webapp.extensions import db
+from webapp.models import GradingRun, RunState, Submission, utcnow
+
+
+@pytest.fixture
+def sub_id(make) -> int:
+    return make.submission(make.user("alice"), make.assignment("toy"))
+
+
+def run_of(sub_id: int) -> GradingRun:
+    db.session.expire_all()
+    return db.session.get_one(Submission, sub_id).runs[-1]
+
+
+def age(sub_id: int, **fields) -> None:
+    """Move the run's timestamps into the past."""
+    db.session.execute(
+        update(GradingRun).where(GradingRun.submission_id == sub_id).values(**fields)
+    )
+    db.session.commit()
+
+
+def test_fresh_runs_are_left_alone(ctx, sub_id):
+    """A just-queued run and a just-started run are not touched."""
+    assert reconcile.reconcile().to_send == []
+    grading.claim_run(sub_id, worker="w1")
+    report = reconcile.reconcile()
+    assert (report.to_send, report.requeued, report.failed) == ([], [], [])
+    assert run_of(sub_id).status is RunState.RUNNING
+
+
+def test_stale_queued_run_is_resent(ctx, sub_id):
+    """Queued longer than QUEUED_RESEND_AFTER: sent again (once per period)."""
+    now = utcnow()
+    age(sub_id, enqueued_at=now - reconcile.QUEUED_RESEND_AFTER - timedelta(seconds=1))
+    report = reconcile.reconcile(now)
+    assert report.to_send == [(sub_id, "cpu")] and len(report.resent) == 1
+    assert run_of(sub_id).enqueued_at == now
+    assert reconcile.reconcile(now + timedelta(minutes=1)).to_send == []
+
+
+def test_run_of_a_dead_worker_is_requeued(ctx, sub_id):
+    """Running past twice the wall limit plus grace: back to queued and re-sent."""
+    claim = grading.claim_run(sub_id, worker="w1")
+    limit = reconcile.running_limit(run_of(sub_id))
+    assert limit == timedelta(seconds=240) + reconcile.RUNNING_GRACE  # toy suite: wall_s 120
+    later = run_of(sub_id).started_at + limit + timedelta(seconds=1)
+    report = reconcile.reconcile(later)
+    assert report.to_send == [(sub_id, "cpu")]
+    run = run_of(sub_id)
+    assert (run.status, run.worker, run.started_at) == (RunState.QUEUED, None, None)
+    assert grading.store_result(claim, grading.GradingResult("graded", 1, 10)) is False
+
+
+def test_worker_lost_three_times_fails(ctx, sub_id):
+    """After MAX_ATTEMPTS claims that never finished, the run fails with a clear message."""
+    for _ in range(reconcile.MAX_ATTEMPTS):
+        grading.claim_run(sub_id, worker="w1")
+        later = run_of(sub_id).started_at + timedelta(days=1)
+        report = reconcile.reconcile(later)
+    assert report.failed and report.to_send == []
+    run = run_of(sub_id)
+    assert (run.status, run.message, run.attempt) == (
+        RunState.FAILED,
+        reconcile.WORKER_LOST_MESSAGE,
+        reconcile.MAX_ATTEMPTS,
+    )
+
+
+def test_reconcile_command_sends_tasks(runner, app, sub_id, sent_tasks):
+    """`flask reconcile` runs one pass and enqueues what it found."""
+    with app.app_context():
+        age(sub_id, enqueued_at=utcnow() - timedelta(days=1))
+    result = runner.invoke(args=["reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "resent 1, requeued 0, failed 0" in result.output
+    assert sent_tasks("cpu") == [("webapp.grade_submission", [sub_id])]

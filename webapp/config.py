@@ -1,0 +1,82 @@
+"""Configuration read from the environment; tests pass a dict to create_app that overrides it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+MIB = 1024 * 1024
+SECRET_KEY_FILE = "secret_key"
+
+
+def database_url(raw: str) -> str:
+    """Normalise a DATABASE_URL: bare postgres URLs use the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def engine_options(url: str) -> dict:
+    """Short connect timeouts so /healthz and requests fail fast when the database is down."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    elif url.startswith("sqlite"):
+        # Web and worker processes share the file: wait for a lock instead of failing at once.
+        options["connect_args"] = {"timeout": 15}
+    return options
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The secret key kept in the instance folder, generated (mode 0600) on first use.
+
+    Web and worker processes may start together: the key is written to a temporary file and
+    linked into place, which fails if another process won, so every process reads one key.
+    """
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        tmp = path.with_name(f"{SECRET_KEY_FILE}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+class Config:
+    """Settings from the environment. Instantiate after the instance folder exists."""
+
+    def __init__(self, instance_path: str) -> None:
+        default_db = f"sqlite:///{Path(instance_path) / 'dlgrader.db'}"
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", default_db))
+        self.REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None  # None: read from instance/
+        self.SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "dlgrader-sandbox:cpu")
+        # The GPUs a worker grades on (grader/gpus.py): "0,1" or GPU/MIG UUIDs, "none" for none;
+        # unset, nvidia-smi is asked. Leases: SHARING runs per GPU, locks in LOCK_DIR.
+        self.GRADER_GPUS = os.environ.get("GRADER_GPUS")
+        self.GRADER_GPU_SHARING = os.environ.get("GRADER_GPU_SHARING") or None
+        self.GRADER_GPU_LOCK_DIR = os.environ.get("GRADER_GPU_LOCK_DIR") or None
+        self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 8 * MIB)
+        self.PASSWORD_HASH_METHOD = "scrypt"
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        self.CELERY: dict = {}  # overrides for the Celery config built in webapp.celery_app
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))

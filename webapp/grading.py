@@ -1,0 +1,201 @@
+"""Grading runs as plain functions: claim a queued run, grade it, store how it ended.
+
+The Celery task (webapp.tasks) is thin glue around these. Every write that ends a run is
+conditional on the run still being `running` with the attempt number we claimed, so a
+worker that lost its claim (the reconciler gave the run to another) cannot overwrite it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from grader.job import CaseResult as CaseOutcome
+from grader.job import CaseStatus, GradingJob, GradingResult, RunStatus
+from webapp.extensions import db
+from webapp.models import CaseResult, GradingRun, RunState, utcnow
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX_CHARS = 2000
+LOG_TAIL_MAX_CHARS = 64 * 1024
+SANDBOX_DOWN_MESSAGE = (
+    "Grading could not start: the grading sandbox is unavailable. Staff have been told."
+)
+SUITE_BROKEN_MESSAGE = (
+    "Grading could not run: the assignment's test suite is broken. Staff have been told."
+)
+INTERNAL_ERROR_MESSAGE = "Grading stopped on an internal error. Staff have been told."
+
+GradeFn = Callable[[GradingJob], GradingResult]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run this worker took: its id and the attempt number the claim gave it."""
+
+    run_id: int
+    attempt: int
+
+
+class Outcome(enum.StrEnum):
+    STORED = "stored"  # the result is in the database
+    STALE = "stale"  # the claim was lost meanwhile; the result was dropped
+    RETRY = "retry"  # put back to queued; the caller re-sends it later
+    FAILED = "failed"  # ended as failed with a message
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Text safe for any database: no NUL (PostgreSQL refuses it), at most `limit` chars (tail)."""
+    text = text.replace("\x00", "\ufffd")
+    return text if len(text) <= limit else text[-limit:]
+
+
+def claim_run(submission_id: int, worker: str) -> Claim | None:
+    """Atomically take the submission's oldest queued run; None when another worker has it or
+    nothing is queued (so duplicate task messages are harmless)."""
+    run_id = db.session.scalar(
+        select(GradingRun.id)
+        .where(GradingRun.submission_id == submission_id, GradingRun.status == RunState.QUEUED)
+        .order_by(GradingRun.id)
+        .limit(1)
+    )
+    if run_id is None:
+        return None
+    claimed = db.session.execute(
+        update(GradingRun)
+        .where(GradingRun.id == run_id, GradingRun.status == RunState.QUEUED)
+        .values(
+            status=RunState.RUNNING,
+            attempt=GradingRun.attempt + 1,
+            worker=worker[:255],
+            started_at=utcnow(),
+            finished_at=None,
+        )
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    attempt = db.session.scalar(select(GradingRun.attempt).where(GradingRun.id == run_id))
+    db.session.commit()
+    return Claim(run_id=run_id, attempt=attempt)
+
+
+def build_job(claim: Claim, gpu_device: str | None = None) -> GradingJob:
+    """The grader's input for a claimed run: the submission's files, the run's suite and, for
+    suites that use a GPU, the device this worker grades on."""
+    run = db.session.get_one(GradingRun, claim.run_id)
+    files = {f.name: f.content for f in run.submission.files}
+    package = run.suite.package()
+    device = gpu_device if package.config.gpu != "none" else None
+    return GradingJob(files=files, package=package, seed=run.suite.seed, gpu_device=device)
+
+
+def queue_of(claim: Claim) -> str:
+    """The queue the claimed run was sent to (cpu or gpu); a retry goes back there."""
+    return db.session.get_one(GradingRun, claim.run_id).queue
+
+
+def _finish(claim: Claim, **values: object) -> bool:
+    """Apply `values` to the run if our claim still holds; True when it did."""
+    done = db.session.execute(
+        update(GradingRun)
+        .where(
+            GradingRun.id == claim.run_id,
+            GradingRun.status == RunState.RUNNING,
+            GradingRun.attempt == claim.attempt,
+        )
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def store_result(claim: Claim, result: GradingResult) -> bool:
+    """Store a GradingResult (cases, score, log, timings); False if the claim was lost."""
+    graded = result.status is RunStatus.GRADED
+    ok = _finish(
+        claim,
+        status=RunState.GRADED if graded else RunState.FAILED,
+        score=result.score if graded else None,
+        max_score=result.max_score,
+        message=clean_text(result.message, MESSAGE_MAX_CHARS),
+        log_tail=clean_text(result.log, LOG_TAIL_MAX_CHARS),
+        timings={k: float(v) for k, v in result.timings.items() if math.isfinite(v)},
+        finished_at=utcnow(),
+    )
+    if not ok:
+        db.session.rollback()
+        log.warning("run %s: claim %s lost, result dropped", claim.run_id, claim.attempt)
+        return False
+    db.session.add_all(_case_row(claim.run_id, case) for case in result.cases)
+    db.session.commit()
+    return True
+
+
+def _case_row(run_id: int, case: CaseOutcome) -> CaseResult:
+    return CaseResult(
+        run_id=run_id,
+        name=case.name,
+        points=float(case.points),
+        max_points=float(case.max_points),
+        status=CaseStatus(case.status).value,
+        feedback=clean_text(case.feedback, MESSAGE_MAX_CHARS),
+        seconds=case.seconds,
+    )
+
+
+def fail_run(claim: Claim, message: str) -> bool:
+    """End a claimed run as failed with a message for the student."""
+    db.session.rollback()  # whatever the failure left in the session is not ours to keep
+    ok = _finish(
+        claim,
+        status=RunState.FAILED,
+        message=clean_text(message, MESSAGE_MAX_CHARS),
+        finished_at=utcnow(),
+    )
+    db.session.commit()
+    return ok
+
+
+def requeue_run(claim: Claim) -> bool:
+    """Put a claimed run back to queued (its attempt count stays, for the reconciler's cap)."""
+    db.session.rollback()
+    ok = _finish(claim, status=RunState.QUEUED, worker=None, started_at=None, enqueued_at=utcnow())
+    db.session.commit()
+    return ok
+
+
+def grade_claimed(
+    claim: Claim, grade: GradeFn, may_retry: bool, gpu_device: str | None = None
+) -> Outcome:
+    """Grade a claimed run with `grade` and record how it ended; the run is never left running.
+
+    Sandbox (infrastructure) errors put it back to queued while `may_retry`, else fail it;
+    a broken suite or any other exception fails it with a message.
+    """
+    from grader.engine import SuiteError  # lazily: the web process never needs the engine
+    from grader.sandbox import SandboxError
+
+    try:
+        result = grade(build_job(claim, gpu_device))
+    except SandboxError:
+        log.exception("run %s: sandbox unavailable", claim.run_id)
+        if may_retry:
+            requeue_run(claim)
+            return Outcome.RETRY
+        fail_run(claim, SANDBOX_DOWN_MESSAGE)
+        return Outcome.FAILED
+    except SuiteError:
+        log.exception("run %s: the reference solution fails its own suite", claim.run_id)
+        fail_run(claim, SUITE_BROKEN_MESSAGE)
+        return Outcome.FAILED
+    except Exception:
+        log.exception("run %s: grading raised", claim.run_id)
+        fail_run(claim, INTERNAL_ERROR_MESSAGE)
+        return Outcome.FAILED
+    return Outcome.STORED if store_result(claim, result) else Outcome.STALE

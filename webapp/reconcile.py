@@ -1,0 +1,149 @@
+"""The reconciler: finds grading runs the broker or a dead worker lost and sends them again.
+
+Redis is only the broker: the database says what is queued or running. Run once a minute
+(Celery beat) or by hand (`flask --app webapp reconcile`); staff re-queue one stuck run from
+the operations page through the same code. Re-sending is always safe because a worker must
+claim a run before grading it (webapp.grading.claim_run). A re-sent run is routed again
+(webapp.routing): a "preferred" GPU run waiting for a GPU worker that went away moves to cpu.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from webapp.extensions import db
+from webapp.fleet import WorkerInfo, fleet
+from webapp.models import GradingRun, RunState, Suite, utcnow
+from webapp.routing import queue_for
+
+QUEUED_RESEND_AFTER = timedelta(minutes=15)  # queued this long: the message may be lost
+# A "preferred" run waiting on gpu this long while no GPU worker is alive moves to cpu.
+STRANDED_AFTER = timedelta(minutes=1)
+RUNNING_GRACE = timedelta(minutes=5)  # beyond the run's own limits before we call it dead
+MAX_ATTEMPTS = 3  # claims before a run whose workers keep dying is failed
+WORKER_LOST_MESSAGE = "the grading worker stopped repeatedly"
+
+
+@dataclass
+class ReconcileReport:
+    """What one pass did; `to_send` lists (submission_id, queue) to enqueue after commit."""
+
+    resent: list[int] = field(default_factory=list)  # run ids, stale in queued
+    requeued: list[int] = field(default_factory=list)  # run ids, worker presumed dead
+    failed: list[int] = field(default_factory=list)  # run ids, too many attempts
+    to_send: list[tuple[int, str]] = field(default_factory=list)
+
+
+def running_limit(run: GradingRun) -> timedelta:
+    """How long a run may stay running: twice the suite's wall limit (a cold reference cache
+    runs the solution too) plus a grace period."""
+    return timedelta(seconds=2 * run.suite.config.limits.wall_s) + RUNNING_GRACE
+
+
+def is_stale(run: GradingRun, now: datetime) -> bool:
+    """Queued so long that its task message may be lost."""
+    return run.status is RunState.QUEUED and run.enqueued_at < now - QUEUED_RESEND_AFTER
+
+
+def is_lost(run: GradingRun, now: datetime) -> bool:
+    """Running past its limit: its worker is presumed dead."""
+    return (
+        run.status is RunState.RUNNING
+        and run.started_at is not None
+        and run.started_at + running_limit(run) < now
+    )
+
+
+def stuck_runs(now: datetime | None = None, router: Router | None = None) -> list[GradingRun]:
+    """What the next pass would act on: stale queued runs, stranded ones (queued on gpu for
+    a "preferred" assignment while no GPU worker is alive), then lost running ones."""
+    now, router = now or utcnow(), router or Router()
+    queued = _runs(RunState.QUEUED, GradingRun.enqueued_at < now - STRANDED_AFTER)
+    waiting = [run for run in queued if is_stale(run, now) or is_stranded(run, router)]
+    running = _runs(RunState.RUNNING, GradingRun.started_at.is_not(None))
+    return waiting + [run for run in running if is_lost(run, now)]
+
+
+def is_stranded(run: GradingRun, router: Router) -> bool:
+    """Queued where routing would no longer send it (a GPU worker went away)."""
+    return run.suite.config.gpu == "preferred" and router.queue(run.suite) != run.queue
+
+
+class Router:
+    """Queue choices for one pass: worker heartbeats are read at most once, only if needed."""
+
+    def __init__(self) -> None:
+        self._workers: list[WorkerInfo] | None = None
+
+    def queue(self, suite: Suite) -> str:
+        if suite.config.gpu == "preferred" and self._workers is None:
+            self._workers = fleet()
+        return queue_for(suite, self._workers or [])
+
+
+def reconcile(now: datetime | None = None) -> ReconcileReport:
+    """One pass over queued and running runs; commits. The caller enqueues report.to_send."""
+    now = now or utcnow()
+    report, router = ReconcileReport(), Router()
+    for run in stuck_runs(now, router):
+        if run.status is RunState.RUNNING and run.attempt >= MAX_ATTEMPTS:
+            if _move(run, RunState.FAILED, message=WORKER_LOST_MESSAGE, finished_at=now):
+                report.failed.append(run.id)
+        else:
+            send_again(run, now, report, router)
+    db.session.commit()
+    return report
+
+
+def requeue_stuck(run_id: int, now: datetime | None = None) -> ReconcileReport:
+    """Staff's re-queue of one stuck run, the reconciler's way (a lost run goes back to the
+    queue even past MAX_ATTEMPTS: a person decided). Empty report: the run is not stuck."""
+    now, router = now or utcnow(), Router()
+    report = ReconcileReport()
+    run = next((r for r in stuck_runs(now, router) if r.id == run_id), None)
+    if run is not None:
+        send_again(run, now, report, router)
+    db.session.commit()
+    return report
+
+
+def send_again(run: GradingRun, now: datetime, report: ReconcileReport, router: Router) -> None:
+    """Put a stuck run back to queued on the queue routing picks now, and list it to send."""
+    queue = router.queue(run.suite)
+    if run.status is RunState.QUEUED:
+        moved, ids = _move(run, RunState.QUEUED, enqueued_at=now, queue=queue), report.resent
+    else:
+        values = {"worker": None, "started_at": None, "enqueued_at": now, "queue": queue}
+        moved, ids = _move(run, RunState.QUEUED, **values), report.requeued
+    if moved:
+        ids.append(run.id)
+        report.to_send.append((run.submission_id, queue))
+
+
+def _runs(status: RunState, condition: object) -> list[GradingRun]:
+    query = (
+        select(GradingRun)
+        .where(GradingRun.status == status, condition)
+        .options(joinedload(GradingRun.suite))
+        .order_by(GradingRun.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _move(run: GradingRun, status: RunState, **values: object) -> bool:
+    """Set the run's status if it is still as we read it (a worker may finish meanwhile)."""
+    moved = db.session.execute(
+        update(GradingRun)
+        .where(
+            GradingRun.id == run.id,
+            GradingRun.status == run.status,
+            GradingRun.attempt == run.attempt,
+        )
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return moved.rowcount == 1

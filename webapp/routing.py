@@ -1,0 +1,136 @@
+"""Where a grading run goes, and how long it is likely to wait there.
+
+Queues: an assignment's `gpu` setting decides. "none" -> cpu. "required" -> gpu, always (it
+waits there while no GPU worker is alive, and the student is told why). "preferred" -> gpu
+when a worker consuming the gpu queue is alive (its heartbeat, webapp.fleet), else cpu.
+The chosen queue is stored on the run (GradingRun.queue) when it is sent.
+
+Waiting: a queued run's position is the number of queued runs ahead of it in the same queue
+(from the database); the expected wait is position x the queue's recent mean grading time /
+the concurrency of the live workers on that queue, and None when either is unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import fmean
+
+from sqlalchemy import and_, func, or_, select
+
+from webapp.extensions import db
+from webapp.fleet import WorkerInfo, fleet
+from webapp.models import GradingRun, RunState, Suite, utcnow
+
+CPU, GPU = "cpu", "gpu"
+RECENT_RUNS = 20  # graded runs the mean grading time is taken over
+RECENT_WINDOW = timedelta(days=2)  # older runs say little about today's load
+NO_WORKER_NOTES = {
+    GPU: "waiting for a GPU worker: none is online",
+    CPU: "waiting for a grading worker: none is online",
+}
+
+
+def choose_queue(gpu_mode: str, workers: list[WorkerInfo]) -> str:
+    """The queue for an assignment's gpu mode, given the live workers."""
+    if gpu_mode == "required":
+        return GPU
+    if gpu_mode == "preferred" and any(w.consumes(GPU) for w in workers):
+        return GPU
+    return CPU
+
+
+def queue_for(suite: Suite, workers: list[WorkerInfo] | None = None) -> str:
+    """The queue a run of `suite` is sent to now; reads heartbeats only when it matters."""
+    mode = suite.config.gpu
+    if mode != "preferred":
+        return choose_queue(mode, [])
+    return choose_queue(mode, fleet() if workers is None else workers)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """Where a queued run stands: its queue, runs ahead, expected wait, why it may not move."""
+
+    name: str
+    position: int
+    expected_wait_s: float | None
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        """One line for the student, e.g. '2 runs ahead on the gpu queue; expected wait about
+        3 min' (the page and the API show the same words)."""
+        ahead = "next in line" if self.position == 0 else _runs(self.position) + " ahead"
+        where = f"{ahead} on the {self.name} queue"
+        if self.note:
+            return f"{self.note} ({where})"
+        return f"{where}; expected wait {format_wait(self.expected_wait_s)}"
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "position": self.position,
+            "expected_wait_s": self.expected_wait_s,
+            "note": self.note,
+            "text": self.text,
+        }
+
+
+def format_wait(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    if seconds < 60:
+        return "under a minute"
+    return f"about {round(seconds / 60)} min"
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
+def runs_ahead(run: GradingRun) -> int:
+    """Queued runs in the run's queue that were sent before it (ties: lower id first)."""
+    earlier = or_(
+        GradingRun.enqueued_at < run.enqueued_at,
+        and_(GradingRun.enqueued_at == run.enqueued_at, GradingRun.id < run.id),
+    )
+    query = select(func.count(GradingRun.id)).where(
+        GradingRun.status == RunState.QUEUED, GradingRun.queue == run.queue, earlier
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def mean_grading_s(queue: str) -> float | None:
+    """Mean seconds from claim to result over the queue's last RECENT_RUNS graded runs."""
+    rows = db.session.execute(
+        select(GradingRun.started_at, GradingRun.finished_at)
+        .where(
+            GradingRun.queue == queue,
+            GradingRun.status == RunState.GRADED,
+            GradingRun.started_at.is_not(None),
+            GradingRun.finished_at > utcnow() - RECENT_WINDOW,
+        )
+        .order_by(GradingRun.finished_at.desc())
+        .limit(RECENT_RUNS)
+    ).all()
+    seconds = [(end - start).total_seconds() for start, end in rows]
+    return fmean(seconds) if seconds else None
+
+
+def concurrency(queue: str, workers: list[WorkerInfo]) -> int:
+    """How many runs of `queue` the live workers take at once."""
+    return sum(max(1, w.concurrency) for w in workers if w.consumes(queue))
+
+
+def queue_info(run: GradingRun, workers: list[WorkerInfo] | None = None) -> QueueInfo | None:
+    """Where a queued run stands; None for a run that is not queued."""
+    if run.status is not RunState.QUEUED:
+        return None
+    workers = fleet() if workers is None else workers
+    position = runs_ahead(run)
+    slots = concurrency(run.queue, workers)
+    mean = mean_grading_s(run.queue) if slots else None
+    wait = round(position * mean / slots, 1) if mean is not None else None
+    note = "" if slots else NO_WORKER_NOTES.get(run.queue, NO_WORKER_NOTES[CPU])
+    return QueueInfo(run.queue, position, wait, note)

@@ -1,0 +1,168 @@
+"""Suite self-checks on the web side: queue one, run it (worker or CLI), record its report, and
+let a version go live only after it passed.
+
+The Suite row owns the state (selfcheck_status, selfcheck_report, selfcheck_at and the wish
+publish_when_checked); the Celery task takes the suite id, claims the row, runs
+grader.selfcheck through the real grader and records the report.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from grader.package import Package
+from grader.selfcheck import SelfCheckReport
+from webapp.celery_app import TASK_HARD_LIMIT_S
+from webapp.extensions import db
+from webapp.models import SelfCheckStatus, Suite, utcnow
+from webapp.suites import go_live, is_newest_live_candidate
+
+log = logging.getLogger(__name__)
+
+# A check queued or running for longer than the task's hard limit was lost (broker or worker
+# died): staff may start it again.
+STALE_AFTER = timedelta(seconds=TASK_HARD_LIMIT_S + 600)
+INTERNAL_ERROR = "the self-check stopped on an internal error (see the worker's log)"
+
+
+class PublishOutcome(enum.StrEnum):
+    LIVE = "live"  # the version had passed its self-check: it is current and published now
+    CHECKING = "checking"  # its self-check runs first; it goes live only if that passes
+
+
+def report_of(suite: Suite) -> SelfCheckReport | None:
+    """The suite's last self-check report, if it has one."""
+    raw = suite.selfcheck_report
+    return SelfCheckReport.from_dict(raw) if raw else None
+
+
+def in_flight(suite: Suite, now: datetime | None = None) -> bool:
+    """Whether a check of `suite` is queued or running and not yet given up as lost."""
+    if not suite.selfcheck_status.in_flight or suite.selfcheck_at is None:
+        return False
+    return (now or utcnow()) - suite.selfcheck_at < STALE_AFTER
+
+
+def request_selfcheck(suite: Suite, publish: bool = False) -> bool:
+    """Queue the suite's self-check (commit, then enqueue on the cpu queue). With `publish`
+    the version goes live when the check passes. False when a check is already in flight (the
+    wish to publish is recorded all the same)."""
+    from webapp.tasks import enqueue_selfcheck
+
+    if publish:
+        suite.publish_when_checked = True
+    if in_flight(suite):
+        db.session.commit()
+        return False
+    suite.selfcheck_status = SelfCheckStatus.QUEUED
+    suite.selfcheck_at = utcnow()
+    db.session.commit()
+    enqueue_selfcheck(suite.id)  # only after commit: the worker must find the row queued
+    return True
+
+
+def request_publish(suite: Suite) -> PublishOutcome:
+    """Publish `suite` (make it current, publish its assignment) if it passed its self-check;
+    else queue the check, which publishes it only if it passes."""
+    if suite.selfcheck_status is SelfCheckStatus.PASSED:
+        go_live(suite)
+        suite.publish_when_checked = False
+        db.session.commit()
+        return PublishOutcome.LIVE
+    request_selfcheck(suite, publish=True)
+    return PublishOutcome.CHECKING
+
+
+def claim_selfcheck(suite_id: int) -> bool:
+    """Atomically move a queued check to running; False when another worker took it."""
+    claimed = db.session.execute(
+        update(Suite)
+        .where(Suite.id == suite_id, Suite.selfcheck_status == SelfCheckStatus.QUEUED)
+        .values(selfcheck_status=SelfCheckStatus.RUNNING, selfcheck_at=utcnow())
+    )
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def run_check(suite_id: int, image: str) -> SelfCheckReport:
+    """Run the self-check of one stored suite version in Docker (minutes; no transaction
+    stays open meanwhile). Reference outputs go through the shared database cache."""
+    from grader.sandbox import DockerSandbox
+    from grader.selfcheck import run_selfcheck
+    from webapp.reference_cache import DatabaseReferenceCache
+
+    suite = db.session.get_one(Suite, suite_id)
+    package, seed = suite.package(), suite.seed
+    db.session.commit()  # end the read transaction before the long run
+    sandbox = DockerSandbox(image=image)
+    try:
+        return run_selfcheck(package, sandbox, DatabaseReferenceCache(), seed)
+    finally:
+        sandbox.close()
+
+
+def check_package(package: Package, image: str) -> SelfCheckReport:
+    """Self-check a package that is not stored (a folder or zip): a fresh seed, a private
+    in-memory reference cache, nothing written to the database."""
+    from grader.reference import MemoryCache
+    from grader.sandbox import DockerSandbox
+    from grader.selfcheck import run_selfcheck
+
+    sandbox = DockerSandbox(image=image)
+    try:
+        return run_selfcheck(package, sandbox, MemoryCache(), secrets.randbits(63))
+    finally:
+        sandbox.close()
+
+
+def record_selfcheck(suite_id: int, report: SelfCheckReport) -> Suite:
+    """Store the report and its verdict; a passed check with a wish to publish goes live
+    (unless a newer version is current by now). A failed one is never published."""
+    suite = db.session.get_one(Suite, suite_id)
+    passed = report.passed
+    suite.selfcheck_status = SelfCheckStatus.PASSED if passed else SelfCheckStatus.FAILED
+    suite.selfcheck_report = report.to_dict()
+    suite.selfcheck_at = utcnow()
+    if passed and suite.publish_when_checked and is_newest_live_candidate(suite):
+        go_live(suite)
+    suite.publish_when_checked = False
+    db.session.commit()
+    return suite
+
+
+def error_report(suite: Suite, error: str) -> SelfCheckReport:
+    """A report that says the check could not complete."""
+    return SelfCheckReport(suite.assignment.slug, suite.sha256, suite.max_score, error=error)
+
+
+def run_queued(suite_id: int, image: str) -> str:
+    """The Celery task's body: claim, run, record; the row is never left running."""
+    if not claim_selfcheck(suite_id):
+        return "nothing to claim"
+    try:
+        report = run_check(suite_id, image)
+    except Exception:
+        log.exception("suite %s: the self-check raised", suite_id)
+        db.session.rollback()
+        report = error_report(db.session.get_one(Suite, suite_id), INTERNAL_ERROR)
+    return record_selfcheck(suite_id, report).selfcheck_status.value
+
+
+def check_now(suite: Suite, image: str) -> SelfCheckReport:
+    """Run the suite's self-check in this process (the CLI) and record it like the task does."""
+    suite.selfcheck_status = SelfCheckStatus.RUNNING
+    suite.selfcheck_at = utcnow()
+    db.session.commit()
+    try:
+        report = run_check(suite.id, image)
+    except Exception:
+        db.session.rollback()
+        record_selfcheck(suite.id, error_report(suite, INTERNAL_ERROR))
+        raise
+    record_selfcheck(suite.id, report)
+    return report

@@ -1,0 +1,124 @@
+"""Taking a submission: check the deadline, validate the upload, store, commit, then enqueue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.extensions import db
+from webapp.gradebook.service import submission_lateness
+from webapp.models import (
+    Assignment,
+    GradingRun,
+    Submission,
+    SubmissionFile,
+    Suite,
+    User,
+    utcnow,
+)
+from webapp.routing import queue_for
+from webapp.tasks import enqueue_grading
+from webapp.uploads import UploadError, validate_upload
+
+
+class SubmissionRefused(Exception):
+    """The submission was not accepted; `message` is for the student, `status` for HTTP."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def check_open(user: User, assignment: Assignment, now: datetime) -> bool:
+    """Whether a submission now is late; raise SubmissionRefused if it may not be made at all.
+    Staff may always submit (to try the grader after the deadline)."""
+    if assignment.current_suite is None:
+        raise SubmissionRefused("This assignment is not ready for submissions yet.", 409)
+    # The gradebook's rules decide: grace period and this student's extension included.
+    lateness = submission_lateness(user, assignment, now)
+    if not lateness.accepted and not user.is_staff:
+        raise SubmissionRefused("The deadline has passed: this assignment is closed.", 403)
+    return lateness.days_late > 0
+
+
+def create_submission(
+    user: User, assignment: Assignment, uploads: list[tuple[str, bytes]]
+) -> Submission:
+    """Store the submission, its files and a queued run in one transaction, then enqueue it.
+
+    Raises SubmissionRefused (nothing stored) when the upload or the timing is not accepted.
+    """
+    now = utcnow()
+    late = check_open(user, assignment, now)
+    suite = assignment.current_suite
+    try:
+        files = validate_upload(uploads, suite.config)
+    except UploadError as exc:
+        raise SubmissionRefused(str(exc), exc.status) from exc
+    submission = Submission(user=user, assignment=assignment, created_at=now, late=late)
+    submission.files = [SubmissionFile.of(name, data) for name, data in sorted(files.items())]
+    run = GradingRun(suite=suite, enqueued_at=now, queue=queue_for(suite))
+    submission.runs = [run]
+    db.session.add(submission)
+    db.session.commit()
+    enqueue_grading(submission.id, run.queue)  # only after commit: the worker must find it
+    return submission
+
+
+def queue_regrade(submission: Submission, suite: Suite) -> GradingRun | None:
+    """Add (not commit) a queued run of `submission` with `suite`; None when its latest run is
+    still queued or running (that run stands). The one way a regrade run is made."""
+    latest = submission.latest_run
+    if latest is not None and not latest.status.is_final:
+        return None
+    run = GradingRun(
+        submission=submission, suite=suite, enqueued_at=utcnow(), queue=queue_for(suite)
+    )
+    db.session.add(run)
+    return run
+
+
+def request_regrade(submission: Submission) -> GradingRun:
+    """Queue a new run with the assignment's current suite; the shown result stays until the
+    new run is graded. A run still queued or running is returned instead of adding another."""
+    suite = submission.assignment.current_suite
+    if suite is None:
+        raise SubmissionRefused("This assignment has no test suite.", 409)
+    run = queue_regrade(submission, suite)
+    if run is None:
+        return submission.latest_run
+    db.session.commit()
+    enqueue_grading(submission.id, run.queue)
+    return run
+
+
+@dataclass(frozen=True)
+class RegradeCount:
+    """What regrading a whole assignment did."""
+
+    queued: int  # submissions given a new run with the current suite
+    busy: int  # submissions left alone: their latest run is still queued or running
+
+
+def regrade_assignment(assignment: Assignment) -> RegradeCount:
+    """Queue a run with the current suite for every submission of `assignment`; commit once,
+    then enqueue (earlier results stay shown until each new run is graded)."""
+    suite = assignment.current_suite
+    if suite is None:
+        raise SubmissionRefused("This assignment has no test suite.", 409)
+    submissions = db.session.scalars(
+        select(Submission)
+        .where(Submission.assignment_id == assignment.id)
+        .order_by(Submission.id)
+        .options(selectinload(Submission.runs))
+    ).all()
+    runs = [(s.id, queue_regrade(s, suite)) for s in submissions]
+    queued = [(submission_id, run.queue) for submission_id, run in runs if run is not None]
+    db.session.commit()
+    for submission_id, queue in queued:
+        enqueue_grading(submission_id, queue)
+    return RegradeCount(queued=len(queued), busy=len(submissions) - len(queued))

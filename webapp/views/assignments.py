@@ -1,0 +1,91 @@
+"""Assignment pages: the list, one assignment with its handout and upload form, submitting."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from webapp.access import visible_assignment
+from webapp.extensions import db
+from webapp.forms import SubmitForm
+from webapp.models import Assignment, Submission
+from webapp.submitting import SubmissionRefused, create_submission
+
+bp = Blueprint("assignments", __name__)
+
+
+def uploaded_files() -> list[tuple[str, bytes]]:
+    """The request's `files` parts as (name, bytes); empty parts (no file chosen) are dropped."""
+    return [(f.filename, f.read()) for f in request.files.getlist("files") if f.filename]
+
+
+@bp.route("/")
+@login_required
+def home() -> Response:
+    return redirect(url_for("assignments.index"))
+
+
+@bp.route("/assignments")
+@login_required
+def index() -> str:
+    query = select(Assignment).order_by(Assignment.deadline.is_(None), Assignment.deadline)
+    if not current_user.is_staff:
+        query = query.where(Assignment.published.is_(True))
+    assignments = db.session.scalars(query.options(selectinload(Assignment.current_suite))).all()
+    return render_template("assignments/index.html", assignments=assignments)
+
+
+def _render_detail(assignment: Assignment, form: SubmitForm, status: int = 200) -> tuple[str, int]:
+    mine = db.session.scalars(
+        select(Submission)
+        .where(Submission.assignment_id == assignment.id, Submission.user_id == current_user.id)
+        .order_by(Submission.id.desc())
+        .limit(20)
+        .options(selectinload(Submission.runs))
+    ).all()
+    suite = assignment.current_suite
+    config = suite.config if suite else None
+    html = render_template(
+        "assignments/detail.html", assignment=assignment, config=config, form=form, mine=mine
+    )
+    return html, status
+
+
+@bp.route("/assignments/<slug>")
+@login_required
+def detail(slug: str) -> tuple[str, int]:
+    return _render_detail(visible_assignment(current_user, slug), SubmitForm())
+
+
+@bp.route("/assignments/<slug>/starter.zip")
+@login_required
+def starter(slug: str) -> Response:
+    assignment = visible_assignment(current_user, slug)
+    if assignment.current_suite is None:
+        abort(404)
+    data = assignment.current_suite.package().student_download()
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{assignment.slug}-starter.zip",
+    )
+
+
+@bp.route("/assignments/<slug>/submissions", methods=["POST"])
+@login_required
+def submit(slug: str) -> Response | tuple[str, int]:
+    assignment = visible_assignment(current_user, slug)
+    form = SubmitForm()
+    try:
+        submission = create_submission(current_user, assignment, uploaded_files())
+    except SubmissionRefused as refused:
+        flash(f"Not submitted: {refused.message}", "error")
+        return _render_detail(assignment, form, status=refused.status)
+    flash("Submitted. Grading has been queued.", "info")
+    return redirect(url_for("submissions.detail", submission_id=submission.id))
