@@ -7,8 +7,6 @@ submission with the solution, so the solution matching torch is what makes them 
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -236,37 +234,6 @@ def test_solution_preserves_float32_and_inputs(sol: SimpleNamespace) -> None:
     assert {a.dtype for a in (out, *grads, dlogits, dp)} == {np.dtype(np.float32)}
     for original, passed in zip((x, W, b), given, strict=True):
         np.testing.assert_array_equal(original, passed)
-
-
-def _public_tests(impl: str) -> subprocess.CompletedProcess:
-    """Run the public tests (their own pytest.ini) against solution/ or starter/."""
-    env = {
-        **os.environ,
-        "DLGRADER_IMPL_DIR": str(PACKAGE / impl),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", str(PACKAGE / "public_tests")],
-        cwd=PACKAGE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_public_tests_pass_on_the_solution() -> None:
-    run = _public_tests("solution")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout and "skipped" not in run.stdout
-
-
-def test_public_tests_all_fail_on_the_starter() -> None:
-    run = _public_tests("starter")
-    summary = run.stdout.strip().splitlines()[-1]
-    assert run.returncode == 1, run.stdout[-3000:]
-    assert "failed" in summary and "passed" not in summary, summary
 
 
 def test_package_is_valid_and_keeps_labels_hidden() -> None:

@@ -1,6 +1,6 @@
 """Instructor authoring without a worker: package upload (validated; nothing stored on error),
 suite versions and the self-check gate on publishing, regrading an assignment, the student
-download. Self-check verdicts are recorded here directly; tests/integration/test_authoring.py
+download. Self-check verdicts are recorded here directly; tests/integration/test_authoring_flow.py
 runs them through a real worker and Docker."""
 
 from __future__ import annotations

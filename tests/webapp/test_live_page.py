@@ -3,41 +3,22 @@ queued -> running -> graded, without a manual reload, under the site's CSP."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Page, expect
 
 from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from tests.browser_support import browser_page, serve
 from webapp import grading
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "chromium"
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app served over HTTP on a free port, in a thread of this process."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
-
-
-@pytest.fixture
-def page(live_server):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(base_url=live_server)
+def page(app) -> Iterator[Page]:
+    with serve(app) as url, browser_page(url) as page:
         yield page
-        browser.close()
 
 
 def test_status_updates_live(app, make, page):
