@@ -205,6 +205,8 @@ def reconcile_command() -> None:
     report = reconcile_and_enqueue()
     click.echo(
         f"resent {len(report.resent)}, requeued {len(report.requeued)}, failed {len(report.failed)}"
+        f"; self-checks resent {len(report.selfchecks_resent)}, failed"
+        f" {len(report.selfchecks_failed)}"
     )
 
 

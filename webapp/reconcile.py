@@ -1,4 +1,5 @@
-"""The reconciler: finds grading runs the broker or a dead worker lost and sends them again.
+"""The reconciler: finds grading runs the broker or a dead worker lost and sends them again
+(and does the same for suite self-checks, webapp.selfcheck.recover_stale).
 
 Redis is only the broker: the database says what is queued or running. Run once a minute
 (Celery beat) or by hand (`flask --app webapp reconcile`); staff re-queue one stuck run from
@@ -19,6 +20,7 @@ from webapp.extensions import db
 from webapp.fleet import WorkerInfo, fleet
 from webapp.models import GradingRun, RunState, Suite, utcnow
 from webapp.routing import queue_for
+from webapp.selfcheck import recover_stale
 
 QUEUED_RESEND_AFTER = timedelta(minutes=15)  # queued this long: the message may be lost
 # A "preferred" run waiting on gpu this long while no GPU worker is alive moves to cpu.
@@ -36,6 +38,8 @@ class ReconcileReport:
     requeued: list[int] = field(default_factory=list)  # run ids, worker presumed dead
     failed: list[int] = field(default_factory=list)  # run ids, too many attempts
     to_send: list[tuple[int, str]] = field(default_factory=list)
+    selfchecks_resent: list[int] = field(default_factory=list)  # suite ids, to enqueue
+    selfchecks_failed: list[int] = field(default_factory=list)  # suite ids, worker gone
 
 
 def running_limit(run: GradingRun) -> timedelta:
@@ -96,6 +100,7 @@ def reconcile(now: datetime | None = None) -> ReconcileReport:
         else:
             send_again(run, now, report, router)
     db.session.commit()
+    report.selfchecks_resent, report.selfchecks_failed = recover_stale(now)
     return report
 
 

@@ -13,7 +13,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from grader.package import Package
 from grader.selfcheck import SelfCheckReport
@@ -25,9 +25,11 @@ from webapp.suites import go_live, is_newest_live_candidate
 log = logging.getLogger(__name__)
 
 # A check queued or running for longer than the task's hard limit was lost (broker or worker
-# died): staff may start it again.
+# died): the reconciler sends it again or records it as failed (recover_stale), and staff
+# may start it again.
 STALE_AFTER = timedelta(seconds=TASK_HARD_LIMIT_S + 600)
 INTERNAL_ERROR = "the self-check stopped on an internal error (see the worker's log)"
+WORKER_LOST = "the worker running the self-check stopped before it finished; run it again"
 
 
 class PublishOutcome(enum.StrEnum):
@@ -166,3 +168,48 @@ def check_now(suite: Suite, image: str) -> SelfCheckReport:
         raise
     record_selfcheck(suite.id, report)
     return report
+
+
+def recover_stale(now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """The reconciler's part for self-checks; commits. A check queued past STALE_AFTER was
+    lost by the broker: it is queued afresh (returned first, to enqueue after the commit). A
+    check running past it outlived the task's hard limit, so its worker is gone: it is
+    recorded as failed with a message saying so (and never published). Each row changes only
+    if it is still as read, so a worker finishing meanwhile wins."""
+    now = now or utcnow()
+    stale = db.session.scalars(
+        select(Suite)
+        .where(
+            Suite.selfcheck_status.in_([SelfCheckStatus.QUEUED, SelfCheckStatus.RUNNING]),
+            Suite.selfcheck_at < now - STALE_AFTER,
+        )
+        .order_by(Suite.id)
+    ).all()
+    resend, failed = [], []
+    for suite in stale:
+        was = {"status": suite.selfcheck_status, "at": suite.selfcheck_at}
+        if was["status"] is SelfCheckStatus.QUEUED:
+            values, ids = {"selfcheck_at": now}, resend
+        else:
+            report = error_report(suite, WORKER_LOST).to_dict()
+            values = {
+                "selfcheck_status": SelfCheckStatus.FAILED,
+                "selfcheck_report": report,
+                "selfcheck_at": now,
+                "publish_when_checked": False,
+            }
+            ids = failed
+        moved = db.session.execute(
+            update(Suite)
+            .where(
+                Suite.id == suite.id,
+                Suite.selfcheck_status == was["status"],
+                Suite.selfcheck_at == was["at"],
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:
+            ids.append(suite.id)
+    db.session.commit()
+    return resend, failed

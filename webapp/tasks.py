@@ -35,7 +35,7 @@ def enqueue_grading(submission_id: int, queue: str) -> bool:
 
 def enqueue_selfcheck(suite_id: int) -> bool:
     """Send selfcheck_suite for a committed suite row (cpu queue); False (logged) if the broker
-    is down: the row stays queued and staff may start it again once it is stale."""
+    is down: the row stays queued and the reconciler sends it again once it is stale."""
     try:
         selfcheck_suite.apply_async(args=[suite_id], queue="cpu")
     except OperationalError:
@@ -93,6 +93,8 @@ def send_report(report: ReconcileReport) -> ReconcileReport:
     """Enqueue what a reconciler pass put back to queued (after its commit)."""
     for submission_id, queue in report.to_send:
         enqueue_grading(submission_id, queue)
+    for suite_id in report.selfchecks_resent:
+        enqueue_selfcheck(suite_id)
     return report
 
 
@@ -100,7 +102,13 @@ def send_report(report: ReconcileReport) -> ReconcileReport:
 def reconcile_runs() -> dict[str, list[int]]:
     """Beat entry point: one reconciler pass."""
     report = reconcile_and_enqueue()
-    return {"resent": report.resent, "requeued": report.requeued, "failed": report.failed}
+    return {
+        "resent": report.resent,
+        "requeued": report.requeued,
+        "failed": report.failed,
+        "selfchecks_resent": report.selfchecks_resent,
+        "selfchecks_failed": report.selfchecks_failed,
+    }
 
 
 @shared_task(name="webapp.selfcheck_suite")

@@ -1,5 +1,5 @@
 """The reconciler: re-sends runs the broker lost, recovers runs whose worker died, and gives
-up after MAX_ATTEMPTS claims."""
+up after MAX_ATTEMPTS claims; lost self-checks are sent again, dead ones recorded as failed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,23 @@ from sqlalchemy import update
 
 from webapp import grading, reconcile
 from webapp.extensions import db
-from webapp.models import GradingRun, RunState, Submission, utcnow
+from webapp.models import (
+    Assignment,
+    GradingRun,
+    RunState,
+    SelfCheckStatus,
+    Submission,
+    Suite,
+    utcnow,
+)
+from webapp.selfcheck import (
+    STALE_AFTER,
+    WORKER_LOST,
+    claim_selfcheck,
+    report_of,
+    request_selfcheck,
+)
+from webapp.tasks import reconcile_and_enqueue
 
 
 @pytest.fixture
@@ -86,3 +102,44 @@ def test_reconcile_command_sends_tasks(runner, app, sub_id, sent_tasks):
     assert result.exit_code == 0, result.output
     assert "resent 1, requeued 0, failed 0" in result.output
     assert sent_tasks("cpu") == [("webapp.grade_submission", [sub_id])]
+
+
+def suite_of(assignment_id: int) -> Suite:
+    db.session.expire_all()
+    return db.session.get_one(Assignment, assignment_id).suites[-1]
+
+
+def test_a_lost_queued_selfcheck_is_sent_again(app, make, sent_tasks):
+    """A self-check queued past STALE_AFTER (the broker lost it) is queued afresh and sent;
+    a fresh one is left alone."""
+    with app.app_context():
+        assignment_id = make.assignment("toy", published=False)
+        suite = suite_of(assignment_id)
+        assert request_selfcheck(suite, publish=True)
+        assert sent_tasks("cpu") == [("webapp.selfcheck_suite", [suite.id])]
+        assert reconcile_and_enqueue().selfchecks_resent == []
+        later = utcnow() + STALE_AFTER + timedelta(minutes=1)
+        report = reconcile.reconcile(later)
+        assert (report.selfchecks_resent, report.selfchecks_failed) == ([suite.id], [])
+        suite = suite_of(assignment_id)
+        assert suite.selfcheck_status is SelfCheckStatus.QUEUED
+        assert suite.selfcheck_at == later and suite.publish_when_checked
+        assert claim_selfcheck(suite.id)  # the worker that gets the new message can claim it
+
+
+def test_a_selfcheck_whose_worker_died_is_failed_and_not_published(app, make, sent_tasks):
+    """A self-check running past STALE_AFTER outlived the task's hard limit: it is recorded
+    as failed with a message saying so, its wish to publish is dropped, nothing is sent."""
+    with app.app_context():
+        assignment_id = make.assignment("toy", published=False)
+        suite = suite_of(assignment_id)
+        request_selfcheck(suite, publish=True)
+        sent_tasks("cpu")
+        assert claim_selfcheck(suite.id)
+        report = reconcile.reconcile(utcnow() + STALE_AFTER + timedelta(minutes=1))
+        assert (report.selfchecks_resent, report.selfchecks_failed) == ([], [suite.id])
+        suite = suite_of(assignment_id)
+        assert suite.selfcheck_status is SelfCheckStatus.FAILED
+        assert not suite.publish_when_checked and not suite.assignment.published
+        assert report_of(suite).error == WORKER_LOST
+        assert sent_tasks("cpu") == []
