@@ -110,6 +110,11 @@ class Lease:
     slot: int
     fd: int | None
 
+    @property
+    def key(self) -> str:
+        """Names the slot on this host; sandboxes run under the lease carry it as a label."""
+        return f"{self.device}#slot{self.slot}"
+
     def release(self) -> None:
         """Give the slot back (closing the file drops the lock); safe to call twice."""
         if self.fd is not None:
@@ -162,11 +167,11 @@ class GpuPool:
             time.sleep(POLL_S)
 
     @contextlib.contextmanager
-    def leased(self, wait_s: float = 0.0) -> Iterator[str]:
-        """The id of a leased device for the block; released afterwards whatever happens."""
+    def leased(self, wait_s: float = 0.0) -> Iterator[Lease]:
+        """A lease for the block; released afterwards whatever happens."""
         lease = self.lease(wait_s)
         try:
-            yield lease.device
+            yield lease
         finally:
             lease.release()
 

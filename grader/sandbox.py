@@ -25,6 +25,8 @@ from grader.job import Limits
 
 DEFAULT_IMAGE = "dlgrader-sandbox:cpu"
 SANDBOX_LABEL = "dlgrader.sandbox"
+# On sandboxes that hold a GPU: the lease (grader.gpus.Lease.key) they run under.
+GPU_LEASE_LABEL = "dlgrader.gpu_lease"
 BUILD_HINT = "build it with grader/images/build_local.sh (or grader/images/Dockerfile.cpu)"
 LOG_FLOOD_BYTES = 64 * 1024 * 1024  # stderr past this is a flood: the run is stopped
 TMP_MB = 16
@@ -224,6 +226,24 @@ class DockerSandbox:
                 pass
             except DOCKER_ERRORS as exc:
                 raise SandboxError(f"could not remove container: {_one_line(exc)}") from exc
+
+    def remove_leftovers(self, gpu_lease: str) -> int:
+        """Remove sandboxes still running under the GPU lease `gpu_lease`; how many there were.
+
+        Call it right after taking the lease: the lease's flock is free only when no live
+        process holds it, so such a container belongs to a worker that died mid-run and would
+        otherwise keep using the GPU until its own wall-clock limit.
+        """
+        client = self.client()
+        label = f"{GPU_LEASE_LABEL}={gpu_lease}"
+        try:
+            leftovers = client.containers.list(all=True, filters={"label": label})
+            for container in leftovers:
+                with contextlib.suppress(docker.errors.NotFound):  # gone meanwhile
+                    container.remove(force=True)
+        except DOCKER_ERRORS as exc:
+            raise SandboxError(f"could not remove leftover sandboxes: {_one_line(exc)}") from exc
+        return len(leftovers)
 
     def _create(self, client: docker.DockerClient, spec: dict):
         try:

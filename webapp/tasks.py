@@ -44,13 +44,18 @@ def enqueue_selfcheck(suite_id: int) -> bool:
     return True
 
 
-def _grade_in_docker(job: GradingJob) -> GradingResult:
-    """The real grader: a Docker sandbox and the database-backed reference cache."""
+def _grade_in_docker(job: GradingJob, gpu_lease: str | None = None) -> GradingResult:
+    """The real grader: a Docker sandbox and the database-backed reference cache. Under a GPU
+    lease, the sandboxes carry the lease's label, and leftovers of a dead worker that held the
+    same lease are removed first."""
     from grader.engine import grade
-    from grader.sandbox import DockerSandbox
+    from grader.sandbox import GPU_LEASE_LABEL, DockerSandbox
     from webapp.reference_cache import DatabaseReferenceCache
 
-    sandbox = DockerSandbox(image=current_app.config["SANDBOX_IMAGE"])
+    labels = {GPU_LEASE_LABEL: gpu_lease} if gpu_lease else {}
+    sandbox = DockerSandbox(image=current_app.config["SANDBOX_IMAGE"], labels=labels)
+    if gpu_lease and (removed := sandbox.remove_leftovers(gpu_lease)):
+        log.warning("removed %d sandbox(es) a dead worker left on GPU %s", removed, gpu_lease)
     return grade(job, sandbox, DatabaseReferenceCache())
 
 
@@ -61,8 +66,8 @@ def _grade_on_leased_gpu(job: GradingJob) -> GradingResult:
     pool = gpu_pool()
     if job.package.config.gpu == "none" or not pool.devices:
         return _grade_in_docker(job)
-    with pool.leased(wait_s=GPU_LEASE_WAIT_S) as device:
-        return _grade_in_docker(dataclasses.replace(job, gpu_device=device))
+    with pool.leased(wait_s=GPU_LEASE_WAIT_S) as lease:
+        return _grade_in_docker(dataclasses.replace(job, gpu_device=lease.device), lease.key)
 
 
 @shared_task(bind=True, name="webapp.grade_submission", max_retries=SANDBOX_RETRIES)

@@ -151,8 +151,8 @@ def test_a_lease_in_another_process_conflicts_until_that_process_is_killed(tmp_p
 
 def test_leased_releases_when_the_block_raises(tmp_path):
     pool = GpuPool(["GPU-a/b"], lock_dir=tmp_path)
-    with pytest.raises(RuntimeError), pool.leased() as device:
-        assert device == "GPU-a/b"
+    with pytest.raises(RuntimeError), pool.leased() as lease:
+        assert (lease.device, lease.key) == ("GPU-a/b", "GPU-a/b#slot0")
         raise RuntimeError("grading failed")
     assert pool.try_lease() is not None
     assert [p.name for p in tmp_path.iterdir()] == ["GPU-a_b.slot0.lock"]
