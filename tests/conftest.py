@@ -65,6 +65,9 @@ def app_settings(database_uri: str, **extra: object) -> dict:
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": FAST_SCRYPT,
         "CELERY": {"broker_url": "memory://"},
+        # tests submit in bursts; tests/webapp/test_throttle.py sets and checks these limits
+        "MAX_WAITING_SUBMISSIONS": 0,
+        "SUBMISSIONS_PER_HOUR": 0,
         **extra,
     }
 

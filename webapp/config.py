@@ -70,6 +70,10 @@ class Config:
         self.GRADER_GPU_SHARING = os.environ.get("GRADER_GPU_SHARING") or None
         self.GRADER_GPU_LOCK_DIR = os.environ.get("GRADER_GPU_LOCK_DIR") or None
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 8 * MIB)
+        # A student's submissions of one assignment: at most this many not yet graded at once,
+        # and at most this many an hour (0: no limit). Staff are not limited.
+        self.MAX_WAITING_SUBMISSIONS = _env_int("MAX_WAITING_SUBMISSIONS", 2)
+        self.SUBMISSIONS_PER_HOUR = _env_int("SUBMISSIONS_PER_HOUR", 30)
         self.PASSWORD_HASH_METHOD = "scrypt"
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True

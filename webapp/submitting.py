@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
@@ -13,6 +14,7 @@ from webapp.gradebook.service import submission_lateness
 from webapp.models import (
     Assignment,
     GradingRun,
+    RunState,
     Submission,
     SubmissionFile,
     Suite,
@@ -45,6 +47,40 @@ def check_open(user: User, assignment: Assignment, now: datetime) -> bool:
     return lateness.days_late > 0
 
 
+def check_throttle(user: User, assignment: Assignment, now: datetime) -> None:
+    """Refuse (429) a student's submission while too many of theirs for this assignment wait
+    to be graded, or when they submitted too often in the last hour: one student cannot fill
+    the queue on deadline night, nor probe the hidden cases at machine speed."""
+    if user.is_staff:
+        return
+    config = current_app.config
+    waiting_cap, hourly_cap = config["MAX_WAITING_SUBMISSIONS"], config["SUBMISSIONS_PER_HOUR"]
+    mine = select(func.count(Submission.id)).where(
+        Submission.user_id == user.id, Submission.assignment_id == assignment.id
+    )
+    if waiting_cap:
+        # never graded yet (a regrade of a graded submission does not count)
+        finished = exists().where(
+            GradingRun.submission_id == Submission.id,
+            GradingRun.status.in_([RunState.GRADED, RunState.FAILED]),
+        )
+        waiting = db.session.scalar(mine.where(~finished))
+        if waiting >= waiting_cap:
+            raise SubmissionRefused(
+                f"You have {waiting} submission(s) of {assignment.slug} still waiting to be "
+                "graded; submit again once they have their result.",
+                429,
+            )
+    if hourly_cap:
+        recent = db.session.scalar(mine.where(Submission.created_at > now - timedelta(hours=1)))
+        if recent >= hourly_cap:
+            raise SubmissionRefused(
+                f"You have submitted {assignment.slug} {recent} times in the last hour, the "
+                "most allowed; try again later (test locally with the public tests meanwhile).",
+                429,
+            )
+
+
 def create_submission(
     user: User, assignment: Assignment, uploads: list[tuple[str, bytes]]
 ) -> Submission:
@@ -54,6 +90,7 @@ def create_submission(
     """
     now = utcnow()
     late = check_open(user, assignment, now)
+    check_throttle(user, assignment, now)
     suite = assignment.current_suite
     try:
         files = validate_upload(uploads, suite.config)
