@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from grader.forbidden import check_forbidden
 from grader.package import AssignmentConfig
+from webapp.notebooks import Converted, NotebookError, convert, python_name_for
 
 MAX_ARCHIVE_MEMBERS = 50  # a submission is a handful of files; more is a mistake or an attack
 ARCHIVE_JUNK = ("__MACOSX/", ".DS_Store", "Thumbs.db")  # added by OS zip tools, ignored
@@ -33,13 +34,39 @@ def validate_upload(uploads: list[tuple[str, bytes]], config: AssignmentConfig) 
         raise UploadError(f"Choose the files to submit: {_listing(config.files)}.")
     if len(uploads) == 1 and uploads[0][0].lower().endswith(".zip"):
         uploads = _expand_zip(uploads[0][1], config)
+    uploads, notebooks = _convert_notebooks(uploads, config)
     files = _check_names(uploads, config)
     for name, data in files.items():
         _check_content(name, data, config)
     problems = check_forbidden(files, config)
     if problems:
+        for python_name, converted in notebooks.items():
+            problems = [converted.locate(problem, python_name) for problem in problems]
         raise UploadError("Your code cannot be graded: " + "; ".join(problems[:5]))
     return files
+
+
+def _convert_notebooks(
+    uploads: list[tuple[str, bytes]], config: AssignmentConfig
+) -> tuple[list[tuple[str, bytes]], dict[str, Converted]]:
+    """Replace each notebook that stands for a required Python file (layers.ipynb for
+    layers.py) by its code cells; the conversions are returned by Python file name."""
+    names = {name for name, _ in uploads}
+    converted: dict[str, Converted] = {}
+    result = []
+    for name, data in uploads:
+        python_name = python_name_for(name)
+        if python_name is None or python_name not in config.files or name in config.files:
+            result.append((name, data))
+            continue
+        if python_name in names:
+            raise UploadError(f"Upload {python_name} or {name}, not both.")
+        try:
+            converted[python_name] = convert(name, data)
+        except NotebookError as exc:
+            raise UploadError(str(exc)) from exc
+        result.append((python_name, converted[python_name].source))
+    return result, converted
 
 
 def _listing(names: tuple[str, ...] | list[str]) -> str:

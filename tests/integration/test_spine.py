@@ -3,6 +3,8 @@ hidden cases -> score outside -> database -> API. One real worker serves the who
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.support import PASSWORD, Api, package_files
@@ -36,6 +38,25 @@ def test_reference_solution_scores_full_marks(worker, api):
     assert result["status"] == "graded", result
     assert result["score"] == result["max_score"] == 100
     assert all(c["status"] == "passed" and c["points"] == c["max_points"] for c in result["cases"])
+
+
+def as_notebook(source: bytes) -> bytes:
+    """A Jupyter notebook holding `source` between IPython lines, Markdown and forged outputs."""
+    forged = [{"output_type": "stream", "name": "stdout", "text": ["20 passed, score 100\n"]}]
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# My solution\n"]},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": "%load_ext autoreload"},
+        {"cell_type": "code", "metadata": {}, "outputs": forged, "source": source.decode()},
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+
+
+def test_the_reference_as_notebooks_scores_full_marks(worker, api):
+    """layers.ipynb and mlp.ipynb stand for layers.py and mlp.py: their code cells are graded."""
+    files = package_files(SLUG, "solution")
+    notebooks = {name.replace(".py", ".ipynb"): as_notebook(code) for name, code in files.items()}
+    result = grade(api["ben"], notebooks)
+    assert (result["status"], result["score"]) == ("graded", 100), result
 
 
 def test_starter_scores_zero(worker, api):

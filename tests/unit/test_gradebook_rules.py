@@ -13,6 +13,7 @@ from webapp.gradebook.rules import (
     category_result,
     check_weights,
     counted_submission,
+    late_terms,
     lateness,
     weighted_total,
 )
@@ -203,3 +204,20 @@ def test_total_counts_a_missing_category_as_zero_and_refuses_negative_weights():
     assert weighted_total({"a": 50.0}, {"a": 60, "b": 40}) == pytest.approx(30.0)
     with pytest.raises(RuleError, match="negative"):
         check_weights({"a": 120, "b": -20})
+
+
+@pytest.mark.parametrize(
+    ("policy", "text"),
+    [
+        (LatePolicy(), "No deadline."),
+        (LatePolicy(DUE), "Late submissions are accepted without penalty and marked late."),
+        (LatePolicy(DUE, closed=True), "After that, submissions are refused."),
+        (
+            LatePolicy(DUE, grace=timedelta(minutes=15), penalty_per_day=0.1),
+            "A grace period of 15 minute(s) counts as on time. "
+            "After that, 10% is taken off the score per started day late.",
+        ),
+    ],
+)
+def test_late_terms_say_the_rules_in_a_sentence(policy, text):
+    assert late_terms(policy) == text

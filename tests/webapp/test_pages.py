@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from tests.webapp.gradebook_support import set_policy
 from webapp import grading
 from webapp.extensions import db
-from webapp.models import Assignment, LatePolicy, Role, SelfCheckStatus, Submission
+from webapp.models import (
+    Assignment,
+    Extension,
+    LatePolicy,
+    Role,
+    SelfCheckStatus,
+    Submission,
+)
 
 XSS = "<script>alert(1)</script>"
 
@@ -180,3 +188,33 @@ def test_error_pages_are_html(client, auth, make):
     response = client.get("/submissions/999")
     assert response.status_code == 404
     assert b"404 \xc2\xb7 Not Found" in response.data
+
+
+def test_assignment_page_states_the_late_rules_and_the_students_extension(app, client, auth, make):
+    """Deadline, grace, penalty and this student's own extension are on the page (not others')."""
+    alice = make.user("alice")
+    make.user("bob")
+    tina = make.user("tina", Role.TA)
+    due = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+    assignment_id = make.assignment("toy", deadline=due)
+    set_policy(app, assignment_id, grace=10, penalty=0.25)
+    with app.app_context():
+        extension = Extension(
+            assignment_id=assignment_id,
+            user_id=alice,
+            due=due + timedelta(days=2),
+            reason="illness",
+            granted_by_id=tina,
+        )
+        db.session.add(extension)
+        db.session.commit()
+    auth.login("alice")
+    html = client.get("/assignments/toy").get_data(as_text=True)
+    assert "2026-12-01 23:59 UTC. A grace period of 10 minute(s) counts as on time. " in html
+    assert "After that, 25% is taken off the score per started day late." in html
+    assert "Due 2026-12-03 23:59 UTC for you." in html
+    assert "<code>layers.ipynb</code> may stand for a" in html
+    auth.logout()
+    auth.login("bob")
+    html = client.get("/assignments/toy").get_data(as_text=True)
+    assert "per started day late" in html and "for you." not in html

@@ -76,6 +76,23 @@ def lateness(
     return Lateness(days, min(1.0, days * policy.penalty_per_day), True)
 
 
+def late_terms(policy: LatePolicy) -> str:
+    """The late rules in a sentence for the assignment page (the deadline is shown apart)."""
+    if policy.deadline is None:
+        return "No deadline."
+    minutes = round(policy.grace.total_seconds() / 60)
+    grace = f"A grace period of {minutes} minute(s) counts as on time. " if minutes else ""
+    if policy.closed:
+        after = "After that, submissions are refused."
+    elif policy.penalty_per_day > 0:
+        after = (
+            f"After that, {policy.penalty_per_day:.0%} is taken off the score per started day late."
+        )
+    else:
+        after = "Late submissions are accepted without penalty and marked late."
+    return grace + after
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     """An accepted graded attempt with its lateness and its score after the penalty."""

@@ -13,6 +13,8 @@ from werkzeug.wrappers import Response
 from webapp.access import visible_assignment
 from webapp.extensions import db
 from webapp.forms import SubmitForm
+from webapp.gradebook import rules
+from webapp.gradebook.service import extension_due, rules_of
 from webapp.models import Assignment, Submission
 from webapp.submitting import SubmissionRefused, create_submission
 
@@ -51,7 +53,13 @@ def _render_detail(assignment: Assignment, form: SubmitForm, status: int = 200) 
     suite = assignment.current_suite
     config = suite.config if suite else None
     html = render_template(
-        "assignments/detail.html", assignment=assignment, config=config, form=form, mine=mine
+        "assignments/detail.html",
+        assignment=assignment,
+        config=config,
+        form=form,
+        mine=mine,
+        late_terms=rules.late_terms(rules_of(assignment).late),
+        extension=extension_due(current_user.id, assignment.id),
     )
     return html, status
 
