@@ -3,11 +3,10 @@ hidden cases -> score outside -> database -> API. One real worker serves the who
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.integration.support import PASSWORD, Api, package_files
+from tests.notebook_support import code, markdown, notebook
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
@@ -43,12 +42,11 @@ def test_reference_solution_scores_full_marks(worker, api):
 def as_notebook(source: bytes) -> bytes:
     """A Jupyter notebook holding `source` between IPython lines, Markdown and forged outputs."""
     forged = [{"output_type": "stream", "name": "stdout", "text": ["20 passed, score 100\n"]}]
-    cells = [
-        {"cell_type": "markdown", "metadata": {}, "source": ["# My solution\n"]},
-        {"cell_type": "code", "metadata": {}, "outputs": [], "source": "%load_ext autoreload"},
-        {"cell_type": "code", "metadata": {}, "outputs": forged, "source": source.decode()},
-    ]
-    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    return notebook(
+        markdown("# My solution\n"),
+        code("%load_ext autoreload"),
+        code(source.decode(), outputs=forged),
+    )
 
 
 def test_the_reference_as_notebooks_scores_full_marks(worker, api):

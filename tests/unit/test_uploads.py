@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 from grader.package import parse_config
+from tests.notebook_support import code, markdown, notebook
 from webapp.uploads import UploadError, validate_upload
 
 CONFIG = parse_config(
@@ -103,3 +104,36 @@ def test_damaged_zip_and_too_many_entries():
     assert "damaged" in refused([("s.zip", b"PK\x03\x04 not really")])
     many = make_zip([(f"f{i}.py", b"x=1") for i in range(60)])
     assert "60 entries" in refused([("s.zip", many)])
+
+
+MLP = ("mlp.py", b"import numpy as np\n")
+
+
+def test_an_upload_may_give_a_notebook_for_a_python_file():
+    files = validate_upload(
+        [("layers.ipynb", notebook(code("def f(x):\n    return x"))), MLP], CONFIG
+    )
+    assert sorted(files) == ["layers.py", "mlp.py"]
+    assert b"def f(x):\n    return x\n" in files["layers.py"]
+
+
+def test_forbidden_code_in_a_notebook_is_located_by_cell_and_line():
+    data = notebook(markdown("intro"), code("x = 1"), code("import numpy\nimport torch"))
+    with pytest.raises(UploadError) as info:
+        validate_upload([("layers.ipynb", data), MLP], CONFIG)
+    assert "layers.ipynb cell 3, line 2: import of 'torch' is not allowed" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("uploads", "message"),
+    [
+        ([("layers.ipynb", notebook()), ("layers.py", b"x = 1\n"), MLP], "not both"),
+        ([("layers.ipynb", b"{}"), MLP], "no list of cells"),
+        ([("other.ipynb", notebook()), ("layers.py", b"x = 1\n"), MLP], "Not part of"),
+        ([("layers.ipynb", notebook(code("x = (\n"))), MLP], "layers.ipynb cell 1"),
+        ([("layers.ipynb", notebook(code("x = 1\n" * 2000))), MLP], "the limit is 4 KB"),
+    ],
+)
+def test_bad_notebook_uploads_are_refused(uploads, message):
+    with pytest.raises(UploadError, match=message):
+        validate_upload(uploads, CONFIG)
