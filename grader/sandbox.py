@@ -237,7 +237,7 @@ class DockerSandbox:
         client = self.client()
         label = f"{GPU_LEASE_LABEL}={gpu_lease}"
         try:
-            leftovers = client.containers.list(all=True, filters={"label": label})
+            leftovers = client.containers.list(all=True, filters={"label": label}, sparse=True)
             for container in leftovers:
                 with contextlib.suppress(docker.errors.NotFound):  # gone meanwhile
                     container.remove(force=True)

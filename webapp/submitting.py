@@ -55,6 +55,12 @@ def check_throttle(user: User, assignment: Assignment, now: datetime) -> None:
         return
     config = current_app.config
     waiting_cap, hourly_cap = config["MAX_WAITING_SUBMISSIONS"], config["SUBMISSIONS_PER_HOUR"]
+    if not (waiting_cap or hourly_cap):
+        return
+    # PostgreSQL: lock the student's row until this submission commits, so two uploads sent
+    # at once are counted one after the other. SQLite (the one-machine default) has no row
+    # locks: there, two uploads in the same instant may both pass.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     mine = select(func.count(Submission.id)).where(
         Submission.user_id == user.id, Submission.assignment_id == assignment.id
     )
