@@ -47,6 +47,15 @@ def check_open(user: User, assignment: Assignment, now: datetime) -> bool:
     return lateness.days_late > 0
 
 
+def limits_in_words() -> str | None:
+    """The limits check_throttle applies to a student, for the assignment page."""
+    waiting = current_app.config["MAX_WAITING_SUBMISSIONS"]
+    hourly = current_app.config["SUBMISSIONS_PER_HOUR"]
+    parts = [f"{waiting} waiting to be graded at once"] if waiting else []
+    parts += [f"{hourly} an hour"] if hourly else []
+    return f"At most {' and '.join(parts)}." if parts else None
+
+
 def check_throttle(user: User, assignment: Assignment, now: datetime) -> None:
     """Refuse (429) a student's submission while too many of theirs for this assignment wait
     to be graded, or when they submitted too often in the last hour: one student cannot fill

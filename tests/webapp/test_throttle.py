@@ -109,3 +109,12 @@ def test_limits_are_per_assignment_and_staff_are_not_limited(app, client, make, 
     auth.logout()
     auth.login("tia")
     assert [upload(client).status_code for _ in range(3)] == [302, 302, 302]
+
+
+def test_the_assignment_page_states_the_limits_to_students_only(app, client, make, auth, alice):
+    html = client.get("/assignments/toy").get_data(as_text=True)
+    assert "At most 2 waiting to be graded at once and 4 an hour." in html
+    make.user("tia", Role.TA)
+    auth.logout()
+    auth.login("tia")
+    assert "waiting to be graded at once" not in client.get("/assignments/toy").get_data(True)

@@ -16,7 +16,7 @@ from webapp.forms import SubmitForm
 from webapp.gradebook import rules
 from webapp.gradebook.service import extension_due, rules_of
 from webapp.models import Assignment, Submission
-from webapp.submitting import SubmissionRefused, create_submission
+from webapp.submitting import SubmissionRefused, create_submission, limits_in_words
 
 bp = Blueprint("assignments", __name__)
 
@@ -60,6 +60,7 @@ def _render_detail(assignment: Assignment, form: SubmitForm, status: int = 200) 
         mine=mine,
         late_terms=rules.late_terms(rules_of(assignment).late),
         extension=extension_due(current_user.id, assignment.id),
+        limits=None if current_user.is_staff else limits_in_words(),
     )
     return html, status
 
