@@ -52,7 +52,7 @@ def as_notebook(source: bytes) -> bytes:
 def test_the_reference_as_notebooks_scores_full_marks(worker, api):
     """layers.ipynb and mlp.ipynb stand for layers.py and mlp.py: their code cells are graded."""
     files = package_files(SLUG, "solution")
-    notebooks = {name.replace(".py", ".ipynb"): as_notebook(code) for name, code in files.items()}
+    notebooks = {name.replace(".py", ".ipynb"): as_notebook(src) for name, src in files.items()}
     result = grade(api["ben"], notebooks)
     assert (result["status"], result["score"]) == ("graded", 100), result
 
