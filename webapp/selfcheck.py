@@ -187,8 +187,8 @@ def recover_stale(now: datetime | None = None) -> tuple[list[int], list[int]]:
     ).all()
     resend, failed = [], []
     for suite in stale:
-        was = {"status": suite.selfcheck_status, "at": suite.selfcheck_at}
-        if was["status"] is SelfCheckStatus.QUEUED:
+        status, checked_at = suite.selfcheck_status, suite.selfcheck_at
+        if status is SelfCheckStatus.QUEUED:
             values, ids = {"selfcheck_at": now}, resend
         else:
             report = error_report(suite, WORKER_LOST).to_dict()
@@ -203,8 +203,8 @@ def recover_stale(now: datetime | None = None) -> tuple[list[int], list[int]]:
             update(Suite)
             .where(
                 Suite.id == suite.id,
-                Suite.selfcheck_status == was["status"],
-                Suite.selfcheck_at == was["at"],
+                Suite.selfcheck_status == status,
+                Suite.selfcheck_at == checked_at,
             )
             .values(**values)
             .execution_options(synchronize_session=False)

@@ -77,7 +77,7 @@ def check_throttle(user: User, assignment: Assignment, now: datetime) -> None:
         # never graded yet (a regrade of a graded submission does not count)
         finished = exists().where(
             GradingRun.submission_id == Submission.id,
-            GradingRun.status.in_([RunState.GRADED, RunState.FAILED]),
+            GradingRun.status.in_(RunState.finals()),
         )
         waiting = db.session.scalar(mine.where(~finished))
         if waiting >= waiting_cap:

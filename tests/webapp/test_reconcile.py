@@ -26,7 +26,7 @@ from webapp.selfcheck import (
     report_of,
     request_selfcheck,
 )
-from webapp.tasks import reconcile_and_enqueue
+from webapp.tasks import reconcile_and_enqueue, send_report
 
 
 @pytest.fixture
@@ -119,8 +119,9 @@ def test_a_lost_queued_selfcheck_is_sent_again(app, make, sent_tasks):
         assert sent_tasks("cpu") == [("webapp.selfcheck_suite", [suite.id])]
         assert reconcile_and_enqueue().selfchecks_resent == []
         later = utcnow() + STALE_AFTER + timedelta(minutes=1)
-        report = reconcile.reconcile(later)
+        report = send_report(reconcile.reconcile(later))
         assert (report.selfchecks_resent, report.selfchecks_failed) == ([suite.id], [])
+        assert sent_tasks("cpu") == [("webapp.selfcheck_suite", [suite.id])]
         suite = suite_of(assignment_id)
         assert suite.selfcheck_status is SelfCheckStatus.QUEUED
         assert suite.selfcheck_at == later and suite.publish_when_checked

@@ -27,9 +27,14 @@ class RunState(enum.StrEnum):
     GRADED = "graded"
     FAILED = "failed"
 
+    @classmethod
+    def finals(cls) -> tuple[RunState, ...]:
+        """The states a run ends in."""
+        return (cls.GRADED, cls.FAILED)
+
     @property
     def is_final(self) -> bool:
-        return self in (RunState.GRADED, RunState.FAILED)
+        return self in RunState.finals()
 
 
 class Submission(db.Model):
