@@ -11,6 +11,7 @@ import sys
 import tarfile
 import time
 
+from grader.bundle import sandbox_stdin
 from grader.job import Limits
 from grader.sandbox import DEFAULT_IMAGE, DockerSandbox, SandboxError
 
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> int:
     try:
         sandbox.check()
         started = time.monotonic()
-        out = sandbox.run(empty_bundle(), Limits(wall_s=60), None)
+        out = sandbox.run(sandbox_stdin(empty_bundle(), bytes(32)), Limits(wall_s=60), None)
         total = time.monotonic() - started
     except SandboxError as exc:
         print(f"not ready: {exc}")

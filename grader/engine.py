@@ -1,7 +1,10 @@
-"""grade(job, sandbox, cache): run a suite's cases on a submission, score them outside.
+"""grade(job, sandbox, bank): run a suite's cases on a submission, score them outside.
 
-Steps: static forbidden-API check (violations: nothing runs); reference outputs from the cache
-or from running the same harness on the solution; the student's run; scoring on the worker.
+Steps: static forbidden-API check (violations: nothing runs, early feedback only: the
+boundary is the environment's image); a fresh draw (inputs seed and secret) with its
+reference outputs, taken from the bank or computed concurrently in the solution's own
+sandbox; the run's data from hidden/rundata.py (made here, on the worker, from the secret);
+the student's run, one sandbox per environment the suite uses; scoring on the worker.
 Infrastructure failures raise SandboxError (never a silent 0); a suite whose own solution
 fails raises SuiteError.
 """
@@ -10,25 +13,31 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import secrets
 import time
 import types
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from grader.bundle import make_bundle, max_case_bytes, task_for
+from grader.bundle import make_bundle, max_case_bytes, sandbox_stdin, task_for
 from grader.forbidden import check_forbidden
 from grader.job import CaseResult, CaseStatus, GradingJob, GradingResult, RunStatus
 from grader.package import CaseSpec, Package
-from grader.protocol import RunRecords, parse_run
+from grader.protocol import CaseRecord, RunRecords, parse_run
 from grader.reference import (
     CaseOutputs,
-    ReferenceCache,
-    cache_key,
-    deserialize_outputs,
-    serialize_outputs,
+    Draw,
+    Reference,
+    ReferenceBank,
+    bank_key,
+    deserialize_reference,
+    serialize_reference,
 )
+from grader.rundata import RunData, RunDataError, prepare_run
 from grader.sandbox import Sandbox, SandboxError, SandboxOutput
 from grader.scoring import (
     RunOutcome,
@@ -39,7 +48,10 @@ from grader.scoring import (
     score_case,
 )
 
+log = logging.getLogger(__name__)
+
 LOG_TAIL_LINES = 3  # of the sandbox log, quoted in a SandboxError
+KEY_BYTES = 32
 
 
 class SuiteError(RuntimeError):
@@ -47,43 +59,123 @@ class SuiteError(RuntimeError):
 
 
 @dataclass
-class SuiteRun:
-    """One sandbox run of the suite on some files, parsed."""
+class EnvironmentRun:
+    """One sandbox of a run: the cases of one environment, parsed."""
 
+    environment: str
     records: RunRecords
     output: SandboxOutput
     outcome: RunOutcome
 
 
-def grade(job: GradingJob, sandbox: Sandbox, cache: ReferenceCache) -> GradingResult:
+@dataclass
+class SuiteRun:
+    """A run of (some of) the suite's cases on some files: one sandbox per environment."""
+
+    runs: list[EnvironmentRun]
+
+    def of(self, spec: CaseSpec) -> EnvironmentRun:
+        return next(r for r in self.runs if r.environment == spec.environment)
+
+    def record(self, spec: CaseSpec) -> CaseRecord | None:
+        return self.of(spec).records.cases.get(spec.name)
+
+    @property
+    def seconds(self) -> float:
+        return max((r.output.seconds for r in self.runs), default=0.0)
+
+    @property
+    def log(self) -> str:
+        parts = []
+        for r in self.runs:
+            text = r.output.log.decode("utf-8", errors="replace").strip()
+            if r.records.rejected:
+                text += f"\n[{r.records.rejected} unauthenticated line(s) on the record stream]"
+            if text.strip():
+                parts.append(f"[{r.environment} sandbox]\n{text.strip()}")
+        return "\n".join(parts)
+
+
+def device_kind(gpu_device: str | None) -> str:
+    return "cuda" if gpu_device is not None else "cpu"
+
+
+def grade(job: GradingJob, sandbox: Sandbox, bank: ReferenceBank | None = None) -> GradingResult:
     """Grade one submission; raises SandboxError (infrastructure) or SuiteError (bad suite)."""
     started = time.monotonic()
     config = job.package.config
     violations = check_forbidden(job.files, config)
     if violations:
         return forbidden_result(job.package, violations, time.monotonic() - started)
-    reference, reference_s = reference_outputs(job, sandbox, cache)
-    run = run_suite(job.package, job.files, job.seed, job.gpu_device, sandbox)
-    judge = Judge(job.package, reference)
-    cases = [
-        score_case(
-            spec,
-            run.records.cases.get(spec.name),
-            run.records.running() == spec.name,
-            run.outcome,
-            functools.partial(judge.check, spec),
-        )
-        for spec in config.cases
-    ]
+    reference = job.reference
+    if reference is None and job.draw is None and bank is not None:
+        reference = take_reference(bank, job.package, job.gpu_device)
+    draw = reference.draw if reference is not None else (job.draw or Draw.fresh())
+    run_data = _prepare(job.package, draw)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference") as pool:
+        future = None
+        if reference is None:  # the bank was empty: compute it alongside the student's run
+            args = (job.package, draw, run_data, job.gpu_device, sandbox)
+            future = pool.submit(timed_reference, *args)
+        run = run_suite(job.package, job.files, draw, run_data, job.gpu_device, sandbox)
+        reference_s = 0.0
+        if future is not None:
+            reference, reference_s = future.result()
+    judge = Judge(job.package, reference.outputs, run_data.held)
+    cases = [score(spec, run, judge) for spec in config.cases]
     return GradingResult(
         status=RunStatus.GRADED,
         score=sum(c.points for c in cases),
         max_score=config.max_score,
         cases=cases,
         message=summary(cases, run),
-        log=run.output.log.decode("utf-8", errors="replace"),
-        timings=timings(time.monotonic() - started, run.output.seconds, cases, reference_s),
+        log=run.log,
+        timings=timings(time.monotonic() - started, run.seconds, cases, reference_s),
     )
+
+
+def take_reference(bank: ReferenceBank, package: Package, gpu_device: str | None):
+    """One unused precomputed reference for this suite and device, or None."""
+    while (data := bank.take(bank_key(package.sha256, device_kind(gpu_device)))) is not None:
+        try:
+            return deserialize_reference(data)
+        except ValueError:
+            log.warning("dropped an unreadable reference of suite %s", package.sha256[:12])
+    return None
+
+
+def fill_bank(
+    package: Package, sandbox: Sandbox, bank: ReferenceBank, gpu_device: str | None = None
+) -> Reference:
+    """Compute the reference for one fresh draw and put it in the bank (idle-time work)."""
+    draw = Draw.fresh()
+    outputs = compute_reference(package, draw, _prepare(package, draw), gpu_device, sandbox)
+    reference = Reference(draw, outputs)
+    bank.add(bank_key(package.sha256, device_kind(gpu_device)), serialize_reference(reference))
+    return reference
+
+
+def _prepare(package: Package, draw: Draw) -> RunData:
+    try:
+        return prepare_run(package, draw.secret)
+    except RunDataError as exc:
+        raise SuiteError(str(exc)) from exc
+
+
+def score(spec: CaseSpec, run: SuiteRun, judge: Judge) -> CaseResult:
+    env_run = run.of(spec)
+    record = run.record(spec)
+    result = score_case(
+        spec,
+        record,
+        env_run.records.running() == spec.name,
+        env_run.outcome,
+        functools.partial(judge.check, spec),
+    )
+    result.visibility = spec.visibility
+    if record is not None:
+        result.output = record.output
+    return result
 
 
 def timings(total: float, container: float, cases: list[CaseResult], reference: float) -> dict:
@@ -103,7 +195,7 @@ def forbidden_result(package: Package, violations: list[str], seconds: float) ->
     """Nothing runs: every case FORBIDDEN with 0 points, the violations named."""
     shown = "; ".join(violations[:5]) + ("; ..." if len(violations) > 5 else "")
     cases = [
-        CaseResult(c.name, 0.0, float(c.points), CaseStatus.FORBIDDEN, shown)
+        CaseResult(c.name, 0.0, float(c.points), CaseStatus.FORBIDDEN, shown, visibility="visible")
         for c in package.config.cases
     ]
     return GradingResult(
@@ -117,19 +209,54 @@ def forbidden_result(package: Package, violations: list[str], seconds: float) ->
 
 
 def run_suite(
-    package: Package, files: dict[str, bytes], seed: int, gpu_device: str | None, sandbox: Sandbox
+    package: Package,
+    files: dict[str, bytes],
+    draw: Draw,
+    run_data: RunData,
+    gpu_device: str | None,
+    sandbox: Sandbox,
+    cases: Sequence[CaseSpec] | None = None,
 ) -> SuiteRun:
-    """Run every case on `files` in one fresh sandbox and parse what came back."""
-    nonce = secrets.token_hex(16)
-    device = "cuda" if gpu_device is not None else "cpu"
+    """Run `cases` (default: all) on `files`: one fresh sandbox per environment, concurrently."""
+    specs = list(package.config.cases if cases is None else cases)
+    groups = [
+        (env, [c for c in specs if c.environment == env])
+        for env in package.config.environments()
+        if any(c.environment == env for c in specs)
+    ]
+
+    def one(group: tuple[str, list[CaseSpec]]) -> EnvironmentRun:
+        env, env_cases = group
+        gpu = gpu_device if env == "torch" else None
+        return run_environment(package, files, draw, run_data, gpu, sandbox, env, env_cases)
+
+    if len(groups) == 1:
+        return SuiteRun([one(groups[0])])
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="env") as pool:
+        return SuiteRun(list(pool.map(one, groups)))
+
+
+def run_environment(
+    package: Package,
+    files: dict[str, bytes],
+    draw: Draw,
+    run_data: RunData,
+    gpu_device: str | None,
+    sandbox: Sandbox,
+    environment: str,
+    cases: list[CaseSpec],
+) -> EnvironmentRun:
+    """One sandbox: the cases of one environment, with a record key made for it alone."""
+    key = secrets.token_bytes(KEY_BYTES)
     limits = package.config.limits
-    bundle = make_bundle(package, files, task_for(package, seed, nonce, device))
-    output = sandbox.run(bundle, limits, gpu_device)
+    task = task_for(package, draw.seed, device_kind(gpu_device), environment, cases)
+    bundle = make_bundle(package, files, task, run_data.data)
+    output = sandbox.run(sandbox_stdin(bundle, key), limits, gpu_device, environment)
     records = parse_run(
         output.stdout,
-        nonce,
-        [c.name for c in package.config.cases],
-        max_case_bytes=max_case_bytes(package) * 2,  # base64 and JSON framing
+        key,
+        [c.name for c in cases],
+        max_case_bytes=max_case_bytes(package) * 2 + 2 * 16384,  # base64, JSON, prints
         max_output_bytes=max_case_bytes(package),
     )
     if not records.ready:
@@ -144,41 +271,35 @@ def run_suite(
         memory_mb=limits.memory_mb,
         gpu_memory_mb=limits.gpu_memory_mb,
     )
-    return SuiteRun(records, output, outcome)
+    return EnvironmentRun(environment, records, output, outcome)
 
 
-def reference_outputs(
-    job: GradingJob, sandbox: Sandbox, cache: ReferenceCache
-) -> tuple[CaseOutputs, float]:
-    """Cached reference outputs, or computed now (seconds spent is 0.0 on a cache hit)."""
-    device = "cuda" if job.gpu_device is not None else "cpu"
-    key = cache_key(job.package.sha256, job.seed, device)
-    cached = cache.get(key)
-    if cached is not None:
-        try:
-            return deserialize_outputs(cached), 0.0
-        except ValueError:
-            pass  # unreadable entry: recompute and overwrite it
+def timed_reference(
+    package: Package, draw: Draw, run_data: RunData, gpu_device: str | None, sandbox: Sandbox
+) -> tuple[Reference, float]:
     started = time.monotonic()
-    outputs = compute_reference(job.package, job.seed, job.gpu_device, sandbox)
-    cache.put(key, serialize_outputs(outputs))
-    return outputs, time.monotonic() - started
+    outputs = compute_reference(package, draw, run_data, gpu_device, sandbox)
+    return Reference(draw, outputs), time.monotonic() - started
 
 
 def compute_reference(
-    package: Package, seed: int, gpu_device: str | None, sandbox: Sandbox
+    package: Package, draw: Draw, run_data: RunData, gpu_device: str | None, sandbox: Sandbox
 ) -> CaseOutputs:
-    """Run the solution through the same harness; every case must run and pass its own check."""
-    run = run_suite(package, package.solution_files(), seed, gpu_device, sandbox)
+    """Run the solution (trusted code only, in its own sandbox) on the draw's inputs for the
+    cases that need a reference; every one must run and pass its own check."""
+    specs = [c for c in package.config.cases if c.needs_reference]
+    if not specs:
+        return {}
+    run = run_suite(package, package.solution_files(), draw, run_data, gpu_device, sandbox, specs)
     outputs: CaseOutputs = {}
-    for spec in package.config.cases:
-        record = run.records.cases.get(spec.name)
+    for spec in specs:
+        record = run.record(spec)
         if record is None or record.status != "ok":
             why = record.message if record is not None else "no result (the run ended early)"
             raise SuiteError(f"the reference solution fails case {spec.name!r}: {why}")
         outputs[spec.name] = record.outputs
-    judge = Judge(package, outputs)
-    for spec in package.config.cases:
+    judge = Judge(package, outputs, run_data.held)
+    for spec in specs:
         ok, feedback = judge.check(spec, outputs[spec.name])
         if not ok:
             raise SuiteError(f"the reference solution fails case {spec.name!r}: {feedback}")
@@ -188,9 +309,12 @@ def compute_reference(
 class Judge:
     """Checks one case's outputs against the reference outputs, labels or a custom check."""
 
-    def __init__(self, package: Package, reference: CaseOutputs) -> None:
+    def __init__(
+        self, package: Package, reference: CaseOutputs, held: dict[str, np.ndarray] | None = None
+    ) -> None:
         self.package = package
         self.reference = reference
+        self.held = held or {}
         self._checks: types.ModuleType | None = None
         self._labels: dict[str, np.ndarray] = {}
 
@@ -205,7 +329,7 @@ class Judge:
         fn = getattr(self.checks(), spec.name, None)
         if fn is None:
             raise SuiteError(f"hidden/checks.py has no function {spec.name!r}")
-        return run_custom(fn, outputs, expected, labels)
+        return run_custom(fn, outputs, expected, labels, self.held)
 
     def checks(self) -> types.ModuleType:
         """hidden/checks.py, executed once per Judge (trusted instructor code, on the worker)."""
@@ -224,18 +348,19 @@ class Judge:
 
 
 def summary(cases: list[CaseResult], run: SuiteRun) -> str:
-    """One line for the student: how many cases passed and why the run ended, if early."""
+    """One line for the student: how many cases passed and why a sandbox ended early, if so."""
     passed = sum(c.status == CaseStatus.PASSED for c in cases)
     line = f"{passed} of {len(cases)} cases passed"
-    outcome = run.outcome
-    if outcome.timed_out:
-        line += f"; the run hit the overall time limit of {outcome.wall_s:g} s"
-    elif outcome.output_capped:
-        line += "; the run was stopped because it printed too much output"
-    elif not run.records.done and outcome.oom_killed:
-        line += f"; the run exceeded the memory limit of {outcome.memory_mb} MB"
-    elif not run.records.done:
-        line += f"; the run ended early (exit code {outcome.exit_code})"
+    for env_run in run.runs:
+        outcome, records = env_run.outcome, env_run.records
+        if outcome.timed_out:
+            line += f"; the run hit the overall time limit of {outcome.wall_s:g} s"
+        elif outcome.output_capped:
+            line += "; the run was stopped because it printed too much output"
+        elif not records.done and outcome.oom_killed:
+            line += f"; the run exceeded the memory limit of {outcome.memory_mb} MB"
+        elif not records.done:
+            line += f"; the run ended early (exit code {outcome.exit_code})"
     return line
 
 

@@ -1,24 +1,38 @@
-"""In-sandbox harness: run each hidden case in a forked child and stream its outputs.
+"""In-sandbox harness: run each hidden case in a fresh process and report authenticated records.
 
-Runs INSIDE the container as /job/harness.py (stdlib + numpy only at top level; no project
-imports). Layout of /job, written by grader/bundle.py:
+Runs INSIDE the container as /job/harness.py, as the container's pid 1 (stdlib + numpy only at
+top level; no project imports). /job, written by the sandbox bootstrap from grader/bundle.py:
 
-    task.json          case names in order, per-case timeouts, seed, nonce, device, preload
+    task.json          case names in order, per-case timeouts, seed, device, preload (no secret)
     submission/        the student's files (or the reference solution's)
-    hidden/cases.py    the probes; hidden/data/ the inputs they may read
+    hidden/cases.py    the probes; hidden/data/ the inputs they may read (incl. run/ data)
 
-The parent imports the preload modules and cases.py once and NEVER imports submitted code.
-Each case runs in a fresh child (its own process group) that imports the submission, calls
-the case and sends back its outputs as .npy bytes over a pipe. The parent enforces the case's
-time limit and writes one nonce-bound JSON line per event on stdout, flushed as it happens, so
-finished cases survive a later crash or wall-clock kill. The student's prints go to stderr.
-Scoring happens outside the sandbox (grader/protocol.py parses these lines).
+Three kinds of process, and who can reach whom (threat model: DESIGN.md, "Integrity"):
+
+- The supervisor (this process, pid 1). It alone holds the container's stdout and stderr and
+  the record key, which it reads from stdin only AFTER the zygote exists. It makes itself
+  non-dumpable, so no process of the same uid can open /proc/1/fd/*, read /proc/1/mem or
+  ptrace it; as the pid namespace's init it ignores every signal sent from inside the
+  container (SIGKILL and SIGSTOP included), so no case can stop or kill it.
+- The zygote, forked before the key exists: it imports the preload modules and cases.py once,
+  never submitted code, and forks one child per case on the supervisor's request. Its stdio
+  is /dev/null; it is non-dumpable too.
+- One case child per case, forked from the zygote: it holds only its reply pipe and its print
+  pipe (every other descriptor is closed before submitted code runs), imports the submission,
+  calls the case and writes the outputs as .npy bytes on the reply pipe. Whatever it does, it
+  can reach its own pipes only; the supervisor tags what arrives with the case's name.
+
+The supervisor writes one line per event on stdout, `<json> <hmac-sha256 hex>`, with a
+sequence number inside the JSON; grader/protocol.py verifies both. Scoring happens outside.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
+import hashlib
+import hmac
 import importlib
 import importlib.util
 import io
@@ -27,6 +41,7 @@ import os
 import random
 import select
 import signal
+import socket
 import struct
 import sys
 import time
@@ -41,9 +56,17 @@ HIDDEN = os.path.join(JOB, "hidden")
 WORK = os.path.join(JOB, "work")
 ALLOWED_KINDS = "biuf"
 MAX_MESSAGE = 500
-INIT_NAMES = ("docker-init", "tini", "tini-static")  # pid 1 when the container has --init
+KEY_HEX_CHARS = 64  # the record key arrives on stdin as 64 hex digits and a newline
 MIB = 1024 * 1024
 MIN_GPU_FRACTION = 1e-3  # set_per_process_memory_fraction refuses 0
+PR_SET_DUMPABLE = 4
+REPLY_FD = 3  # a case child's reply pipe
+MAX_FD = 1024  # the sandbox's nofile limit
+EXIT_GRACE_S = 2.0  # after a kill: how long the zygote may take to report the exit
+DRAIN_ROUNDS = 64  # reads after a case ended (a grandchild may keep a pipe open and flood)
+
+
+# ---------------------------------------------------------------- what a case sees
 
 
 class Context:
@@ -80,119 +103,206 @@ class SubmissionFinder:
         )
 
 
-def emit(nonce: str, **record) -> None:
-    """Write one record line on stdout (the worker reads these, nothing else)."""
-    sys.stdout.write(json.dumps({"nonce": nonce, **record}) + "\n")
-    sys.stdout.flush()
+# ---------------------------------------------------------------- the supervisor (pid 1)
+
+
+class Records:
+    """Authenticated record lines on stdout: JSON with a sequence number, then its HMAC."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.seq = 0
+
+    def emit(self, **record) -> None:
+        payload = json.dumps({"seq": self.seq, **record}, separators=(",", ":")).encode()
+        mac = hmac.new(self.key, payload, hashlib.sha256).hexdigest().encode()
+        _write_all(1, payload + b" " + mac + b"\n")
+        self.seq += 1
 
 
 def main() -> None:
-    """Preload, run every case in order, report each as it ends."""
+    """Start the zygote, take the key, run every case in order, report each as it ends."""
     started = time.monotonic()
     with open(os.path.join(JOB, "task.json"), encoding="utf-8") as fh:
         task = json.load(fh)
-    nonce = task["nonce"]
-    for name in task["preload"]:
-        importlib.import_module(name)
-    cases = load_cases()
+    _harden_supervisor()
     os.makedirs(WORK, exist_ok=True)
-    emit(nonce, event="ready", seconds=round(time.monotonic() - started, 4))
+    zygote = Zygote.start(task)
+    records = Records(_read_key())
+    ready = zygote.wait_ready()
+    if ready is not None:  # trusted code (preload, cases.py) failed: not the student's doing
+        sys.stderr.write(ready)
+        sys.stderr.flush()
+        return
+    records.emit(event="ready", seconds=round(time.monotonic() - started, 4))
     for case in task["cases"]:
-        emit(nonce, event="start", case=case["name"])
-        record = run_case(case["name"], float(case["timeout_s"]), cases, task)
-        emit(nonce, case=case["name"], **record)
-        if task.get("sweep"):
-            sweep()
-    emit(nonce, event="done", seconds=round(time.monotonic() - started, 4))
+        records.emit(event="start", case=case["name"])
+        record = run_case(zygote, case["name"], float(case["timeout_s"]), task)
+        records.emit(case=case["name"], **record)
+        sweep(zygote.pid)
+    zygote.stop()
+    records.emit(event="done", seconds=round(time.monotonic() - started, 4))
 
 
-def load_cases():
-    """Import hidden/cases.py (trusted) under a name no submitted file can take."""
-    spec = importlib.util.spec_from_file_location(
-        "_dlgrader_cases", os.path.join(HIDDEN, "cases.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _harden_supervisor() -> None:
+    """Non-dumpable (no /proc/1/fd, mem or ptrace for anyone else); default signal dispositions,
+    which an init ignores for signals sent from inside its namespace; stdin kept for the key."""
+    _set_dumpable(False)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_DFL)
 
 
-def run_case(name: str, timeout_s: float, cases, task: dict) -> dict:
-    """Fork a child for one case and collect its record within timeout_s."""
+def _set_dumpable(flag: bool) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, int(flag), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+
+
+def _read_key() -> bytes:
+    """The record key from stdin (after the bundle); stdin is /dev/null afterwards."""
+    raw = b""
+    while len(raw) < KEY_HEX_CHARS + 1:
+        chunk = os.read(0, KEY_HEX_CHARS + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
+    _null_stdin()
+    return bytes.fromhex(raw[:KEY_HEX_CHARS].decode("ascii"))
+
+
+def _null_stdin() -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+
+
+class Zygote:
+    """The supervisor's handle on the zygote: a SOCK_SEQPACKET pair and the zygote's pid."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+        self.alive = True
+
+    @classmethod
+    def start(cls, task: dict) -> Zygote:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            try:
+                zygote_main(theirs, task)
+            finally:
+                os._exit(70)
+        theirs.close()
+        return cls(pid, ours)
+
+    def wait_ready(self) -> str | None:
+        """None once the zygote has imported everything, else the reason it could not."""
+        message = self.receive(None)
+        if message is None:
+            return "the case runner exited during start-up\n"
+        return message.get("fatal")
+
+    def send(self, message: dict, fds: list[int]) -> bool:
+        try:
+            socket.send_fds(self.sock, [json.dumps(message).encode()], fds)
+        except OSError:
+            self.alive = False
+        return self.alive
+
+    def receive(self, timeout_s: float | None) -> dict | None:
+        """The zygote's next message; None on timeout or once it is gone."""
+        if not self.alive:
+            return None
+        ready, _, _ = select.select([self.sock], [], [], timeout_s)
+        if not ready:
+            return None
+        try:
+            data = self.sock.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            self.alive = False
+            return None
+        return json.loads(data)
+
+    def kill(self) -> None:
+        self.alive = False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        self.sock.close()
+        self.kill()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def run_case(zygote: Zygote, name: str, timeout_s: float, task: dict) -> dict:
+    """Have the zygote fork a child for one case; collect its record within timeout_s."""
+    started = time.monotonic()
+    if not zygote.alive:
+        return _record("error", "not run: an earlier case stopped the case runner", started)
     reply_r, reply_w = os.pipe()
     print_r, print_w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    started = time.monotonic()
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        for fd in (reply_r, reply_w, print_r, print_w):
-            os.close(fd)
-        return _record("error", f"could not start the case: {exc.strerror}", started)
-    if pid == 0:
-        os.close(reply_r)
-        os.close(print_r)
-        try:
-            child_main(name, cases, task, reply_w, print_w)
-        finally:
-            os._exit(70)
+    sent = zygote.send({"case": name}, [reply_w, print_w])
     os.close(reply_w)
     os.close(print_w)
-    with contextlib.suppress(OSError):  # the child does it too: no race with killpg
-        os.setpgid(pid, pid)
     pipes = CasePipes(reply_r, print_r, int(task["max_case_bytes"]), int(task["print_cap"]))
     try:
-        return collect(pid, pipes, started, timeout_s)
+        if not sent:
+            return _record("error", "not run: an earlier case stopped the case runner", started)
+        return collect(zygote, pipes, started, timeout_s)
     finally:
         pipes.close()
-        _kill_group(pid)
 
 
 class CasePipes:
-    """The parent's ends of one case's pipes: the framed reply, and what the case prints."""
+    """The supervisor's ends of one case's pipes: the framed reply, and what the case prints."""
 
     def __init__(self, reply_fd: int, print_fd: int, reply_cap: int, print_cap: int) -> None:
         self.reply_fd, self.print_fd = reply_fd, print_fd
         self.open = {reply_fd, print_fd}
         self.reply = bytearray()
+        self.printed = bytearray()
         self.reply_cap = reply_cap
         self.print_cap = print_cap
-        self.printed = 0
+        self.print_total = 0
 
     @property
     def oversize(self) -> bool:
         return len(self.reply) > self.reply_cap + 8
 
-    def pump(self, wait_s: float) -> bool:
-        """Read what arrives within wait_s; True if anything (data or EOF) was read."""
-        if not self.open:
-            time.sleep(wait_s)
-            return False
-        ready, _, _ = select.select(sorted(self.open), [], [], wait_s)
-        for fd in ready:
+    def read(self, fds: list[int]) -> None:
+        for fd in fds:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 self.open.discard(fd)
             elif fd == self.reply_fd:
                 self.reply += chunk
             else:
-                self._forward(chunk)
-        return bool(ready)
+                room = self.print_cap - len(self.printed)
+                self.printed += chunk[: max(room, 0)]
+                self.print_total += len(chunk)
 
     def drain(self) -> None:
-        """After the child exited: take what is already there (bounded: a grandchild may flood)."""
-        for _ in range(64):
-            if not self.pump(0) or self.oversize:
+        """After the child exited: take what is already there (bounded)."""
+        for _ in range(DRAIN_ROUNDS):
+            if not self.open or self.oversize:
                 return
+            ready, _, _ = select.select(sorted(self.open), [], [], 0)
+            if not ready:
+                return
+            self.read(ready)
 
-    def _forward(self, chunk: bytes) -> None:
-        """Prints go to the container's stderr (the log), up to print_cap bytes per case."""
-        room = self.print_cap - self.printed
-        if room > 0:
-            _write_all(2, chunk[:room])
-            if len(chunk) >= room:
-                _write_all(2, b"\n[... more output from this case was dropped ...]\n")
-        self.printed += len(chunk)
+    def output(self) -> str:
+        text = self.printed.decode("utf-8", errors="replace")
+        if self.print_total > len(self.printed):
+            text += "\n[... more output from this case was dropped ...]\n"
+        return text
 
     def close(self) -> None:
         for fd in (self.reply_fd, self.print_fd):
@@ -200,25 +310,53 @@ class CasePipes:
                 os.close(fd)
 
 
-def collect(pid: int, pipes: CasePipes, started: float, timeout_s: float) -> dict:
-    """Pump the child's pipes until it exits; kill it on timeout or an oversize reply."""
+def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) -> dict:
+    """Wait (no polling) for the child's pipes and the zygote's reports until the child exits;
+    kill it on timeout or an oversize reply."""
     deadline = started + timeout_s
+    pid: int | None = None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            _kill_group(pid)
-            os.waitpid(pid, 0)
-            return _record("timeout", f"ran past its time limit of {timeout_s:g} s", started)
-        pipes.pump(min(left, 0.02))
+            _kill_and_reap(zygote, pid)
+            why = f"ran past its time limit of {timeout_s:g} s"
+            return _with_output(_record("timeout", why, started), pipes)
+        watch = [zygote.sock, *sorted(pipes.open)]
+        ready, _, _ = select.select(watch, [], [], left)
+        pipes.read([fd for fd in ready if fd != zygote.sock])
         if pipes.oversize:
-            _kill_group(pid)
-            os.waitpid(pid, 0)
+            _kill_and_reap(zygote, pid)
             cap_kb = pipes.reply_cap // 1024
-            return _record("error", f"the outputs exceed {cap_kb} KB", started)
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            pipes.drain()
-            return _finish(status, bytes(pipes.reply), started)
+            return _with_output(_record("error", f"the outputs exceed {cap_kb} KB", started), pipes)
+        if zygote.sock in ready:
+            message = zygote.receive(0)
+            if message is None:
+                _kill_group(pid)
+                why = "the case's code stopped the case runner"
+                return _with_output(_record("error", why, started), pipes)
+            pid = message.get("pid", pid)
+            if "exit" in message:
+                pipes.drain()
+                record = _finish(message["exit"], bytes(pipes.reply), started)
+                return _with_output(record, pipes)
+
+
+def _kill_and_reap(zygote: Zygote, pid: int | None) -> int | None:
+    """SIGKILL the case; its exit status from the zygote, or None (the zygote is then killed)."""
+    _kill_group(pid)
+    deadline = time.monotonic() + EXIT_GRACE_S
+    while (left := deadline - time.monotonic()) > 0:
+        message = zygote.receive(left)
+        if message is None:
+            break
+        if "exit" in message:
+            return message["exit"]
+    zygote.kill()  # stopped or gone: no later case can trust it
+    return None
+
+
+def _with_output(record: dict, pipes: CasePipes) -> dict:
+    return {**record, "output": pipes.output()}
 
 
 def _finish(status: int, reply: bytes, started: float) -> dict:
@@ -240,7 +378,7 @@ def _finish(status: int, reply: bytes, started: float) -> dict:
     if not isinstance(payload, dict):
         return _record("error", "the case's reply could not be read", started)
     if "error" in payload:
-        return _record("error", str(payload["error"])[:MAX_MESSAGE], started)
+        return _record("raised", str(payload["error"])[:MAX_MESSAGE], started)
     return {**_record("ok", "", started), "outputs": payload.get("outputs", {})}
 
 
@@ -248,19 +386,77 @@ def _record(status: str, message: str, started: float) -> dict:
     return {"status": status, "message": message, "seconds": round(time.monotonic() - started, 4)}
 
 
-def _kill_group(pid: int) -> None:
+def _kill_group(pid: int | None) -> None:
     """SIGKILL the case's process group and the child itself (it may have left the group)."""
+    if pid is None:
+        return
     for kill in (os.killpg, os.kill):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill(pid, signal.SIGKILL)
 
 
-def child_main(name: str, cases, task: dict, write_fd: int, print_fd: int) -> None:
+# ---------------------------------------------------------------- the zygote
+
+
+def zygote_main(sock: socket.socket, task: dict) -> None:
+    """Import the preload modules and cases.py once; fork one child per request; never
+    returns. Runs no submitted code itself."""
+    _null_stdin()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        for name in task["preload"]:
+            importlib.import_module(name)
+        cases = load_cases()
+    except BaseException:
+        sock.send(json.dumps({"fatal": traceback.format_exc()[-4000:]}).encode())
+        os._exit(1)
+    sock.send(b"{}")
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 2)
+        except OSError:
+            os._exit(0)
+        if not data or len(fds) != 2:
+            os._exit(0)
+        name = json.loads(data)["case"]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child_main(name, cases, task, fds[0], fds[1])
+            finally:
+                os._exit(70)
+        with contextlib.suppress(OSError):  # the child does it too: no race with killpg
+            os.setpgid(pid, pid)
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+        _, status = os.waitpid(pid, 0)
+        sock.send(json.dumps({"exit": status}).encode())
+
+
+def load_cases():
+    """Import hidden/cases.py (trusted) under a name no submitted file can take."""
+    spec = importlib.util.spec_from_file_location(
+        "_dlgrader_cases", os.path.join(HIDDEN, "cases.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- a case child
+
+
+def child_main(name: str, cases, task: dict, reply_fd: int, print_fd: int) -> None:
     """Run one case in this (forked) process and send its outputs; never returns."""
     me = os.getpid()
     os.setpgid(0, 0)
     _prefer_me_for_oom()
-    _redirect_stdio(print_fd)
+    _only_my_pipes(reply_fd, print_fd)
     os.chdir(WORK)
     sys.meta_path.insert(0, SubmissionFinder(task["modules"]))
     seed = int(task["seed"])
@@ -278,8 +474,19 @@ def child_main(name: str, cases, task: dict, write_fd: int, print_fd: int) -> No
     sys.stdout.flush()
     sys.stderr.flush()
     data = json.dumps(payload).encode()
-    _write_all(write_fd, struct.pack(">Q", len(data)) + data)
+    _write_all(REPLY_FD, struct.pack(">Q", len(data)) + data)
     os._exit(0)
+
+
+def _only_my_pipes(reply_fd: int, print_fd: int) -> None:
+    """stdout and stderr to the print pipe, the reply pipe on REPLY_FD, stdin from /dev/null,
+    and every other descriptor (the zygote's socket, anything inherited) closed."""
+    os.dup2(print_fd, 1)
+    os.dup2(print_fd, 2)
+    os.dup2(reply_fd, REPLY_FD)
+    os.closerange(REPLY_FD + 1, MAX_FD)
+    _null_stdin()
+    sys.stdout.reconfigure(line_buffering=True)  # prints survive a later SIGKILL
 
 
 def _prefer_me_for_oom() -> None:
@@ -289,17 +496,6 @@ def _prefer_me_for_oom() -> None:
             fh.write("1000")
     except OSError:
         pass
-
-
-def _redirect_stdio(print_fd: int) -> None:
-    """Prints go to the parent (which forwards them to the log); stdin reads nothing."""
-    os.dup2(print_fd, 1)
-    os.dup2(print_fd, 2)
-    os.close(print_fd)
-    sys.stdout.reconfigure(line_buffering=True)  # prints survive a later SIGKILL
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
 
 
 def _device(wanted: str, gpu_memory_mb: int = 0) -> str:
@@ -366,7 +562,7 @@ def _to_array(key: str, value) -> np.ndarray:
 
 
 def print_student_traceback(exc: BaseException) -> None:
-    """The traceback, for the log, limited to frames in submitted files (not the probes)."""
+    """The traceback, for the case's output, limited to frames in submitted files."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if _submitted(f.filename)]
     lines = ["Traceback (frames in your files):\n"] if frames else []
     lines += traceback.format_list(frames) + traceback.format_exception_only(exc)
@@ -396,32 +592,35 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def sweep() -> None:
-    """Kill every process left in the container except init and this harness."""
-    if not _inside_container():
+# ---------------------------------------------------------------- between cases
+
+
+def sweep(zygote_pid: int) -> None:
+    """As the container's init: kill every process but this one and the zygote (a case's
+    leftovers), and reap the zombies. Never on a host (pid 1 there is not ours)."""
+    if os.getpid() != 1:
         return
     for _ in range(100):
-        strays = [pid for pid in _live_pids() if pid not in (1, os.getpid())]
-        if not strays:
-            return
+        strays = [pid for pid in _live_pids() if pid not in (1, zygote_pid)]
         for pid in strays:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.01)
+        _reap(zygote_pid)
+        if not strays:
+            return
+        time.sleep(0.005)
 
 
-def _inside_container() -> bool:
-    """Sweeping is only safe where pid 1 is the container's init (never on a host)."""
-    try:
-        with open("/proc/1/cmdline", "rb") as fh:
-            argv0 = fh.read().split(b"\0")[0].decode()
-    except OSError:
-        return False
-    return os.path.basename(argv0) in INIT_NAMES
+def _reap(zygote_pid: int) -> None:
+    """Collect exited orphans (they are ours as init); the zygote's exit is left to stop()."""
+    for pid in _live_pids(zombies=True):
+        if pid != zygote_pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
 
 
-def _live_pids() -> list[int]:
-    """Pids of processes that are not zombies (zombies are init's to reap)."""
+def _live_pids(zombies: bool = False) -> list[int]:
+    """Pids of processes that are not zombies (with zombies=True: of those that are)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -431,7 +630,7 @@ def _live_pids() -> list[int]:
                 state = fh.read().rsplit(b")", 1)[1].split()[0]
         except (OSError, IndexError):
             continue
-        if state not in (b"Z", b"X"):
+        if (state in (b"Z", b"X")) == zombies:
             pids.append(int(entry))
     return pids
 

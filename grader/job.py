@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from grader.package import Package
+    from grader.reference import Draw, Reference
 
 
 class CaseStatus(enum.StrEnum):
@@ -55,24 +56,35 @@ class GradingJob:
     """Everything needed to grade one submission against one suite version.
 
     `files` are the student's files (name -> bytes), already validated by the web side.
-    `package` is the suite version (its sha256 names it); `seed` is that version's secret
-    seed for the cases' inputs (the reference outputs are cached per sha256, seed and device).
+    `package` is the suite version (its sha256 names it). Each run gets a fresh Draw (inputs
+    seed and secret) with its reference outputs, from the bank or computed alongside the run;
+    `reference` (a draw whose outputs are known, e.g. the self-check's shared one) or `draw`
+    (computed now) pin it, for the self-check and tests. Never reuse a draw for students.
     """
 
     files: dict[str, bytes]
     package: Package
-    seed: int
     gpu_device: str | None = None  # device id the worker leased for this run, if any
+    reference: Reference | None = None
+    draw: Draw | None = None
 
 
 @dataclass
 class CaseResult:
+    """One case's outcome. `feedback` is written by the grader outside the sandbox and is safe
+    to show whatever the case's visibility; `detail` (the student's exception text and where it
+    was raised) and `output` (what the case printed) are the student's own words and are shown
+    to the student only as `visibility` allows (staff always see them)."""
+
     name: str
     points: float
     max_points: float
     status: CaseStatus
     feedback: str = ""
     seconds: float | None = None
+    detail: str = ""
+    output: str = ""
+    visibility: str = "visible"  # grader.package.VISIBILITIES
 
 
 @dataclass
@@ -82,6 +94,8 @@ class GradingResult:
     max_score: float
     cases: list[CaseResult] = field(default_factory=list)
     message: str = ""  # one line for the student: why the run ended as it did
-    log: str = ""  # tail of the student's output (stdout and stderr), capped
+    # The sandboxes' own log (harness and interpreter messages, capped): for staff. What the
+    # student's code printed is in each case's `output`.
+    log: str = ""
     # seconds: total, container, cases, reference, startup (container time outside the cases)
     timings: dict[str, float] = field(default_factory=dict)

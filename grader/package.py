@@ -24,6 +24,13 @@ MODULE_FILE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\.py$")
 CHECKS = ("allclose", "metric", "custom")
 METRICS = ("accuracy", "cross_entropy", "mse")
 GPU_MODES = ("none", "preferred", "required")
+# Where a case's code runs. "numpy": an image with the interpreter and NumPy only (torch,
+# scipy, sklearn are absent, so a ban on them holds by absence); "torch": NumPy and PyTorch.
+ENVIRONMENTS = ("numpy", "torch")
+# Who sees what a case's code printed and raised (staff always see everything):
+# visible: the student too; hidden: pass/fail, points and the grader's own feedback only;
+# after_deadline: hidden until the student's deadline (with extension) has passed.
+VISIBILITIES = ("visible", "hidden", "after_deadline")
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024  # uncompressed, all members together
 MAX_PACKAGE_MEMBERS = 2000
 
@@ -47,6 +54,15 @@ class CaseSpec:
     labels: str | None = None  # file in hidden/labels/
     metric: str | None = None
     threshold: float | None = None
+    environment: str = ""  # "numpy" or "torch"; "" until parse_config fills the default
+    visibility: str = "hidden"
+    # False: the check needs no reference outputs (metric checks, custom checks that judge
+    # learned parameters on held-out data); the reference run skips the case.
+    reference: bool | None = None
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.reference if self.reference is not None else self.check != "metric"
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class AssignmentConfig:
     forbidden_calls: tuple[str, ...] = ()
     allow_by_file: dict[str, tuple[str, ...]] = field(default_factory=dict)
     preload: tuple[str, ...] = ("numpy",)
+    environment: str = "numpy"  # default for cases that do not name one
     limits: Limits = Limits()
     deadline: datetime | None = None  # default deadline (UTC) when the assignment is created
     late: str = "open"  # "open": late work accepted (flagged late); "closed": refused
@@ -70,6 +87,15 @@ class AssignmentConfig:
     @property
     def max_score(self) -> float:
         return float(sum(c.points for c in self.cases))
+
+    def environments(self) -> list[str]:
+        """The environments this suite's cases run in, in ENVIRONMENTS order."""
+        used = {c.environment for c in self.cases}
+        return [env for env in ENVIRONMENTS if env in used]
+
+    def preload_for(self, environment: str) -> tuple[str, ...]:
+        """Preload modules importable in `environment` (torch only where it is installed)."""
+        return tuple(m for m in self.preload if environment == "torch" or m != "torch")
 
 
 @dataclass(frozen=True)
@@ -157,7 +183,10 @@ def parse_config(raw: dict) -> AssignmentConfig:
     gpu = raw.get("gpu", "none")
     if gpu not in GPU_MODES:
         raise PackageError(f"gpu must be one of {', '.join(GPU_MODES)}")
-    cases = tuple(_parse_case(c) for c in _req(raw, "cases", list))
+    environment = raw.get("environment", "numpy")
+    if environment not in ENVIRONMENTS:
+        raise PackageError(f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    cases = tuple(_parse_case(c, environment) for c in _req(raw, "cases", list))
     if not cases:
         raise PackageError("declare at least one [[cases]]")
     names = [c.name for c in cases]
@@ -189,13 +218,14 @@ def parse_config(raw: dict) -> AssignmentConfig:
         forbidden_calls=tuple(raw.get("forbidden_calls", ())),
         allow_by_file=allow,
         preload=tuple(raw.get("preload", ("numpy",))),
+        environment=environment,
         limits=limits,
         deadline=deadline,
         late=raw.get("late", "open"),
     )
 
 
-def _parse_case(raw: dict) -> CaseSpec:
+def _parse_case(raw: dict, default_environment: str) -> CaseSpec:
     if not isinstance(raw, dict):
         raise PackageError("each [[cases]] entry must be a table")
     name = _req(raw, "name", str)
@@ -205,7 +235,13 @@ def _parse_case(raw: dict) -> CaseSpec:
     unknown = set(raw) - known
     if unknown:
         raise PackageError(f"case {name}: unknown keys {sorted(unknown)}")
-    case = CaseSpec(**raw)
+    case = CaseSpec(**{"environment": default_environment, **raw})
+    if case.environment not in ENVIRONMENTS:
+        raise PackageError(f"case {name}: environment must be one of {', '.join(ENVIRONMENTS)}")
+    if case.visibility not in VISIBILITIES:
+        raise PackageError(f"case {name}: visibility must be one of {', '.join(VISIBILITIES)}")
+    if case.reference is not None and not isinstance(case.reference, bool):
+        raise PackageError(f"case {name}: reference must be true or false")
     if case.points < 0:
         raise PackageError(f"case {name}: points must be >= 0")
     if case.check not in CHECKS:

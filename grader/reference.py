@@ -1,7 +1,15 @@
-"""Reference outputs: what the solution returns for each case, cached per suite version.
+"""Draws and reference outputs: every grading run gets fresh inputs, and what the solution
+returns for them.
 
-Key: suite sha256, seed, device kind and harness digest (cache_key). Values are npz bytes
-read back with allow_pickle=False; they live on the worker only and never enter a sandbox.
+A Draw is one run's randomness: `seed` (the cases' inputs; it enters the sandbox, and is worth
+nothing once the run is over) and `secret` (hidden/rundata.py's per-run variation and
+held-out data; it never enters any sandbox). A draw is used by exactly one grading run.
+
+Reference outputs for a draw come from running the solution (trusted code only) in its own
+sandbox. A ReferenceBank holds draws whose reference outputs were computed ahead of time,
+while the queue is idle; `take` hands each out once. When the bank is empty the engine
+computes the reference concurrently with the student's run. Entries are npz bytes read back
+with allow_pickle=False; they live on the worker side only and never enter a sandbox.
 """
 
 from __future__ import annotations
@@ -9,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
+import secrets
 import threading
 import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,76 +29,78 @@ import numpy as np
 
 CaseOutputs = dict[str, dict[str, np.ndarray]]  # case name -> output name -> array
 INDEX_KEY = "__index__"
+SEED_BITS = 63  # fits a signed 64-bit column
 
 
-class ReferenceCache(Protocol):
-    """Bytes by key; a miss is None. Implementations must tolerate concurrent workers."""
+@dataclass(frozen=True)
+class Draw:
+    seed: int
+    secret: int
 
-    def get(self, key: str) -> bytes | None: ...
+    @classmethod
+    def fresh(cls) -> Draw:
+        return cls(secrets.randbits(SEED_BITS), secrets.randbits(SEED_BITS))
 
-    def put(self, key: str, data: bytes) -> None: ...
+
+@dataclass(frozen=True)
+class Reference:
+    """A draw and the solution's outputs for it (only the cases that need a reference)."""
+
+    draw: Draw
+    outputs: CaseOutputs
 
 
-class MemoryCache:
-    """In-process cache (tests, single worker)."""
+class ReferenceBank(Protocol):
+    """Precomputed references by key; `take` removes and returns one entry (None: empty).
+    Implementations must hand each entry to one taker only, across worker processes."""
+
+    def take(self, key: str) -> bytes | None: ...
+
+    def add(self, key: str, data: bytes) -> None: ...
+
+
+class MemoryBank:
+    """In-process bank (tests, the self-check, a single worker)."""
 
     def __init__(self) -> None:
-        self._data: dict[str, bytes] = {}
+        self._entries: dict[str, list[bytes]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def take(self, key: str) -> bytes | None:
         with self._lock:
-            return self._data.get(key)
+            entries = self._entries.get(key)
+            return entries.pop(0) if entries else None
 
-    def put(self, key: str, data: bytes) -> None:
+    def add(self, key: str, data: bytes) -> None:
         with self._lock:
-            self._data[key] = data
+            self._entries[key].append(data)
+
+    def size(self, key: str) -> int:
+        with self._lock:
+            return len(self._entries.get(key, ()))
 
 
-class DirectoryCache:
-    """One file per key under `path`, written atomically (safe across worker processes)."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-
-    def _file(self, key: str) -> Path:
-        return self.path / (hashlib.sha256(key.encode()).hexdigest() + ".npz")
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return self._file(key).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def put(self, key: str, data: bytes) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, self._file(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-# A change to the harness can change what outputs look like (shapes, dtypes): cached
-# reference outputs from an older harness must not be compared with a newer one's.
-HARNESS_DIGEST = hashlib.sha256((Path(__file__).with_name("harness.py")).read_bytes()).hexdigest()[
+# A change to the harness can change what outputs look like (shapes, dtypes): references
+# from an older harness must not be compared with a newer one's.
+HARNESS_DIGEST = hashlib.sha256(Path(__file__).with_name("harness.py").read_bytes()).hexdigest()[
     :12
 ]
 
 
-def cache_key(package_sha256: str, seed: int, device_kind: str) -> str:
-    """Names one reference run: suite version, seed, device and the harness that produced it."""
-    return f"{package_sha256}:{seed}:{device_kind}:h{HARNESS_DIGEST}"
+def bank_key(package_sha256: str, device_kind: str) -> str:
+    """Names the references one suite version needs: suite, device kind, harness."""
+    return f"{package_sha256}:{device_kind}:h{HARNESS_DIGEST}"
 
 
-def serialize_outputs(outputs: CaseOutputs) -> bytes:
-    """npz bytes: one array per (case, output) plus a JSON index (cases may have no outputs)."""
-    index = {case: sorted(arrays) for case, arrays in outputs.items()}
+def serialize_reference(reference: Reference) -> bytes:
+    """npz bytes: one array per (case, output) plus a JSON index holding the draw."""
+    index = {
+        "seed": reference.draw.seed,
+        "secret": reference.draw.secret,
+        "cases": {case: sorted(arrays) for case, arrays in reference.outputs.items()},
+    }
     arrays = {INDEX_KEY: np.frombuffer(json.dumps(index).encode(), np.uint8)}
-    for case, outs in outputs.items():
+    for case, outs in reference.outputs.items():
         for n, name in enumerate(sorted(outs)):
             arrays[f"{case}.{n}"] = outs[name]
     buf = io.BytesIO()
@@ -97,14 +108,15 @@ def serialize_outputs(outputs: CaseOutputs) -> bytes:
     return buf.getvalue()
 
 
-def deserialize_outputs(data: bytes) -> CaseOutputs:
-    """Inverse of serialize_outputs; raises ValueError on anything malformed."""
+def deserialize_reference(data: bytes) -> Reference:
+    """Inverse of serialize_reference; raises ValueError on anything malformed."""
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             index = json.loads(npz[INDEX_KEY].tobytes())
-            return {
+            outputs = {
                 case: {name: npz[f"{case}.{n}"] for n, name in enumerate(names)}
-                for case, names in index.items()
+                for case, names in index["cases"].items()
             }
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            return Reference(Draw(int(index["seed"]), int(index["secret"])), outputs)
+    except (OSError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable reference outputs: {exc}") from exc

@@ -23,7 +23,10 @@ from docker.types import DeviceRequest, LogConfig, Ulimit
 
 from grader.job import Limits
 
-DEFAULT_IMAGE = "dlgrader-sandbox:cpu"
+DEFAULT_IMAGE = "dlgrader-sandbox:cpu"  # the "torch" environment: NumPy and PyTorch
+# The "numpy" environment: the same interpreter and NumPy, nothing else installed, so a ban on
+# torch (scipy, sklearn, ...) holds by absence, whatever route the code takes to import it.
+NUMPY_IMAGE = "dlgrader-sandbox:numpy"
 SANDBOX_LABEL = "dlgrader.sandbox"
 # On sandboxes that hold a GPU: the lease (grader.gpus.Lease.key) they run under.
 GPU_LEASE_LABEL = "dlgrader.gpu_lease"
@@ -34,19 +37,30 @@ NOFILE = 1024
 STOP_GRACE_S = 10.0  # for docker calls after the run (wait, inspect, remove)
 DOCKER_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
-# Runs as `python3 -I -S -c BOOTSTRAP`: isolated mode ignores PYTHON* variables, the user
-# site and the current directory (so bytecode writing is switched off here, not by
-# PYTHONDONTWRITEBYTECODE); -S skips .pth processing. Only the image's own
-# site-packages directories are added, so no file in /job can shadow an installed module.
+# Runs as `python3 -I -S -c BOOTSTRAP`, as the container's pid 1 (no --init: the harness is
+# the init, so no other process holds the container's stdout and none can signal it). Isolated
+# mode ignores PYTHON* variables, the user site and the current directory (so bytecode writing
+# is switched off here, not by PYTHONDONTWRITEBYTECODE); -S skips .pth processing. Only the
+# image's own site-packages directories are added, so no file in /job can shadow an installed
+# module. Stdin carries an 8-byte length, the bundle (tar), then the record key: the bundle is
+# read with exact-length reads, so the key is still unread when the harness starts (it reads
+# it only after forking the process that will run the cases).
 BOOTSTRAP = """\
-import os, site, sys, tarfile
+import io, os, site, sys, tarfile
 sys.dont_write_bytecode = True
 sys.path += [p for p in site.getsitepackages() if os.path.isdir(p)]
-with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as bundle:
+def read_exact(n):
+    parts = []
+    while n > 0:
+        part = os.read(0, min(n, 1 << 20))
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+    return b"".join(parts)
+size = int.from_bytes(read_exact(8), "big")
+with tarfile.open(fileobj=io.BytesIO(read_exact(size)), mode="r:") as bundle:
     bundle.extractall("/job", filter="data")
-null = os.open(os.devnull, os.O_RDONLY)
-os.dup2(null, 0)
-os.close(null)
 sys.argv = ["/job/harness.py"]
 import runpy
 runpy.run_path("/job/harness.py", run_name="__main__")
@@ -75,9 +89,12 @@ class SandboxOutput:
 
 
 class Sandbox(Protocol):
-    """Runs a bundle (tar bytes for the bootstrap's stdin) under limits."""
+    """Runs a bundle (the bootstrap's stdin: grader.bundle.sandbox_stdin) under limits, in the
+    image of `environment` (grader.package.ENVIRONMENTS)."""
 
-    def run(self, bundle: bytes, limits: Limits, gpu_device: str | None) -> SandboxOutput: ...
+    def run(
+        self, bundle: bytes, limits: Limits, gpu_device: str | None, environment: str = "torch"
+    ) -> SandboxOutput: ...
 
 
 # The parts of the policy that never vary: isolation, stdin transport, no logs on the host.
@@ -94,7 +111,7 @@ LOCKDOWN = {
     "read_only": True,
     "cap_drop": ["ALL"],
     "security_opt": ["no-new-privileges"],
-    "init": True,  # tini as pid 1 reaps orphans
+    "init": False,  # the harness is pid 1: it reaps orphans, and init ignores in-container signals
     "log_config": LogConfig(type="none"),  # a flood never reaches the host's disk
 }
 
@@ -174,8 +191,10 @@ class DockerSandbox:
         client: docker.DockerClient | None = None,
         runtime: str | None = None,
         labels: dict[str, str] | None = None,
+        numpy_image: str = NUMPY_IMAGE,
     ) -> None:
         self.image = image
+        self.images = {"torch": image, "numpy": numpy_image}
         self.runtime = runtime
         self.labels = dict(labels or {})
         self._client = client
@@ -202,19 +221,22 @@ class DockerSandbox:
         client = self.client()
         try:
             client.ping()
-            client.images.get(self.image)
-        except docker.errors.ImageNotFound as exc:
-            raise SandboxError(f"sandbox image {self.image} is missing: {BUILD_HINT}") from exc
+            for image in self.images.values():
+                try:
+                    client.images.get(image)
+                except docker.errors.ImageNotFound as exc:
+                    raise SandboxError(f"sandbox image {image} is missing: {BUILD_HINT}") from exc
         except DOCKER_ERRORS as exc:
             raise SandboxError(f"Docker does not answer ({_one_line(exc)})") from exc
 
-    def run(self, bundle: bytes, limits: Limits, gpu_device: str | None) -> SandboxOutput:
+    def run(
+        self, bundle: bytes, limits: Limits, gpu_device: str | None, environment: str = "torch"
+    ) -> SandboxOutput:
         """Run one bundle in a fresh container; it is removed whatever happens."""
         client = self.client()
-        spec = container_spec(
-            limits, gpu_device, self.image, runtime=self.runtime, labels=self.labels
-        )
-        container = self._create(client, spec)
+        image = self.images[environment]
+        spec = container_spec(limits, gpu_device, image, runtime=self.runtime, labels=self.labels)
+        container = self._create(client, spec, image)
         try:
             return self._attach_and_run(client, container, bundle, limits)
         except DOCKER_ERRORS as exc:
@@ -245,11 +267,11 @@ class DockerSandbox:
             raise SandboxError(f"could not remove leftover sandboxes: {_one_line(exc)}") from exc
         return len(leftovers)
 
-    def _create(self, client: docker.DockerClient, spec: dict):
+    def _create(self, client: docker.DockerClient, spec: dict, image: str):
         try:
             return client.containers.create(**spec)
         except docker.errors.ImageNotFound as exc:
-            raise SandboxError(f"sandbox image {self.image} is missing: {BUILD_HINT}") from exc
+            raise SandboxError(f"sandbox image {image} is missing: {BUILD_HINT}") from exc
         except DOCKER_ERRORS as exc:
             raise SandboxError(
                 f"cannot create a sandbox container ({_one_line(exc)}): "

@@ -6,6 +6,7 @@ the expected shape and the largest error with its index; it never shows expected
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 from collections.abc import Callable
@@ -18,13 +19,18 @@ from grader.package import CaseSpec
 from grader.protocol import CaseRecord
 
 Outputs = dict[str, np.ndarray]
-CustomCheck = Callable[[Outputs, Outputs, "np.ndarray | None"], tuple[bool, str]]
+# check(student, reference, labels) or check(student, reference, labels, held): `held` is the
+# run's held-out data from hidden/rundata.py (never in the sandbox).
+CustomCheck = Callable[..., tuple[bool, str]]
 # How PyTorch words running out of GPU memory: torch.OutOfMemoryError (torch.cuda's alias has
 # the same name), and the RuntimeErrors of older releases and of kernels that allocate.
 GPU_OOM_RE = re.compile(
     r"^(?:torch\.)?(?:cuda\.)?OutOfMemoryError\b|CUDA (?:error: )?out of memory"
 )
 WHERE_RE = re.compile(r"\((\w+\.py line \d+)\)$")  # harness.describe's "(file.py line N)"
+# What the grader itself says of a case whose code raised; the exception text is the case's
+# `detail` (the student's own words), shown as the case's visibility allows.
+RAISED_FEEDBACK = "your code raised an exception"
 PROB_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
 LOG_FLOOR = 1e-12  # log(0) guard for cross-entropy
 
@@ -59,7 +65,8 @@ def score_case(
         status, feedback = failed_record(record, outcome)
     points = float(spec.points) if status == CaseStatus.PASSED else 0.0
     seconds = record.seconds if record is not None else None
-    return CaseResult(spec.name, points, float(spec.points), status, feedback, seconds)
+    detail = record.message if record is not None and record.status == "raised" else ""
+    return CaseResult(spec.name, points, float(spec.points), status, feedback, seconds, detail)
 
 
 def memory_message(outcome: RunOutcome) -> str:
@@ -81,11 +88,13 @@ def failed_record(record: CaseRecord, outcome: RunOutcome) -> tuple[CaseStatus, 
         if outcome.oom_killed:
             return CaseStatus.MEMORY, memory_message(outcome)
         return CaseStatus.ERROR, "the case's process was killed"
+    if record.status != "raised":  # the harness's own words
+        return CaseStatus.ERROR, record.message
     if GPU_OOM_RE.search(record.message):
         return CaseStatus.MEMORY, gpu_memory_message(record.message, outcome)
     if record.message.startswith("MemoryError"):
         return CaseStatus.MEMORY, f"{memory_message(outcome)} (MemoryError)"
-    return CaseStatus.ERROR, record.message
+    return CaseStatus.ERROR, RAISED_FEEDBACK
 
 
 def unreported(running: bool, outcome: RunOutcome) -> tuple[CaseStatus, str]:
@@ -207,15 +216,31 @@ def load_checks(source: bytes, origin: str = "hidden/checks.py") -> types.Module
 
 
 def run_custom(
-    fn: CustomCheck, student: Outputs, reference: Outputs, labels: np.ndarray | None
+    fn: CustomCheck,
+    student: Outputs,
+    reference: Outputs,
+    labels: np.ndarray | None,
+    held: Outputs | None = None,
 ) -> tuple[bool, str]:
     """Call a custom check; an exception in it means the outputs could not be judged: failed."""
+    args = (student, reference, labels)
+    if _positional_count(fn) >= 4:
+        args += (dict(held or {}),)
     try:
-        result = fn(student, reference, labels)
+        result = fn(*args)
         ok, message = result
     except Exception as exc:
         return False, f"the check could not evaluate the outputs ({type(exc).__name__}: {exc})"
     return bool(ok), str(message)
+
+
+def _positional_count(fn: Callable) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 3
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds for p in params)
 
 
 def _family(dtype: np.dtype) -> str:

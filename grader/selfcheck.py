@@ -21,7 +21,7 @@ from grader.job import GradingJob
 
 if TYPE_CHECKING:  # the report half is imported by web pages that never load the engine
     from grader.package import Package
-    from grader.reference import MemoryCache, ReferenceCache
+    from grader.reference import Draw, Reference
     from grader.sandbox import Sandbox
 
 REFERENCE, STARTER, MUTANT = "reference", "starter", "mutant"
@@ -146,13 +146,14 @@ def implementations(package: Package) -> list[tuple[str, str, dict[str, bytes]]]
 def run_selfcheck(
     package: Package,
     sandbox: Sandbox,
-    cache: ReferenceCache,
-    seed: int,
     workers: int = DEFAULT_WORKERS,
     gpu_device: str | None = None,
+    draw: Draw | None = None,
 ) -> SelfCheckReport:
-    """Grade every implementation of `package`; a broken suite or sandbox ends in report.error."""
+    """Grade every implementation of `package` on one draw (fresh unless given), whose
+    reference is computed once; a broken suite or sandbox ends in report.error."""
     from grader.engine import SuiteError
+    from grader.reference import Draw
     from grader.sandbox import SandboxError
 
     started = time.monotonic()
@@ -162,12 +163,12 @@ def run_selfcheck(
         "max_score": package.config.max_score,
     }
     try:
-        shared = _shared_reference(package, sandbox, cache, seed, gpu_device)
+        shared = _shared_reference(package, sandbox, draw or Draw.fresh(), gpu_device)
         jobs = [
-            (kind, name, GradingJob(files, package, seed, gpu_device))
+            (kind, name, GradingJob(files, package, gpu_device, reference=shared))
             for kind, name, files in implementations(package)
         ]
-        runs = _grade_all(jobs, sandbox, shared, workers)
+        runs = _grade_all(jobs, sandbox, workers)
     except SuiteError as exc:
         return SelfCheckReport(**base, error=str(exc), seconds=time.monotonic() - started)
     except SandboxError as exc:
@@ -177,25 +178,18 @@ def run_selfcheck(
 
 
 def _shared_reference(
-    package: Package, sandbox: Sandbox, cache: ReferenceCache, seed: int, gpu_device: str | None
-) -> MemoryCache:
-    """Reference outputs (from `cache`, or computed once now) copied into a thread-safe cache."""
-    from grader.engine import reference_outputs
-    from grader.reference import MemoryCache, cache_key, serialize_outputs
+    package: Package, sandbox: Sandbox, draw: Draw, gpu_device: str | None
+) -> Reference:
+    """The reference outputs for `draw`, computed once for every implementation."""
+    from grader.engine import _prepare, compute_reference
+    from grader.reference import Reference
 
-    job = GradingJob(package.solution_files(), package, seed, gpu_device)
-    outputs, _seconds = reference_outputs(job, sandbox, cache)
-    device = "cuda" if gpu_device is not None else "cpu"
-    shared = MemoryCache()
-    shared.put(cache_key(package.sha256, seed, device), serialize_outputs(outputs))
-    return shared
+    outputs = compute_reference(package, draw, _prepare(package, draw), gpu_device, sandbox)
+    return Reference(draw, outputs)
 
 
 def _grade_all(
-    jobs: Iterable[tuple[str, str, GradingJob]],
-    sandbox: Sandbox,
-    cache: MemoryCache,
-    workers: int,
+    jobs: Iterable[tuple[str, str, GradingJob]], sandbox: Sandbox, workers: int
 ) -> list[RunReport]:
     """Grade the jobs on `workers` threads (each run is its own container); keeps their order."""
     from grader.engine import grade
@@ -203,7 +197,7 @@ def _grade_all(
     def run(item: tuple[str, str, GradingJob]) -> RunReport:
         kind, name, job = item
         started = time.monotonic()
-        result = grade(job, sandbox, cache)
+        result = grade(job, sandbox)
         lost = tuple(c.name for c in result.cases if c.points < c.max_points - SCORE_EPS)
         seconds = round(time.monotonic() - started, 2)
         return RunReport(name, kind, result.score, result.max_score, lost, seconds)

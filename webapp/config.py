@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from webapp.gradebook.rules import FAILED_RUN_POLICIES
+
 MIB = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"
 
@@ -50,6 +52,15 @@ def instance_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def failed_run_policy(raw: str) -> str:
+    """FAILED_RUN_POLICY, checked: "keep" or "hold" (webapp.gradebook.rules says what each
+    means)."""
+    policy = raw.strip().lower() or "keep"
+    if policy not in FAILED_RUN_POLICIES:
+        raise ValueError(f"FAILED_RUN_POLICY must be one of {', '.join(FAILED_RUN_POLICIES)}")
+    return policy
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
@@ -63,7 +74,13 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", default_db))
         self.REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None  # None: read from instance/
+        # Sandbox images: the "torch" environment (NumPy and PyTorch; a CUDA build on GPU
+        # workers) and the "numpy" environment (NumPy only: forbidden libraries are absent).
         self.SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "dlgrader-sandbox:cpu")
+        self.SANDBOX_NUMPY_IMAGE = os.environ.get("SANDBOX_NUMPY_IMAGE", "dlgrader-sandbox:numpy")
+        # Precomputed references (fresh draws) kept per suite version and device for idle
+        # workers to fill; each grading run takes one, or computes its own alongside.
+        self.REFERENCE_BANK_SIZE = _env_int("REFERENCE_BANK_SIZE", 4)
         # The GPUs a worker grades on (grader/gpus.py): "0,1" or GPU/MIG UUIDs, "none" for none;
         # unset, nvidia-smi is asked. Leases: SHARING runs per GPU, locks in LOCK_DIR.
         self.GRADER_GPUS = os.environ.get("GRADER_GPUS")
@@ -74,6 +91,11 @@ class Config:
         # and at most this many an hour (0: no limit). Staff are not limited.
         self.MAX_WAITING_SUBMISSIONS = _env_int("MAX_WAITING_SUBMISSIONS", 2)
         self.SUBMISSIONS_PER_HOUR = _env_int("SUBMISSIONS_PER_HOUR", 30)
+        # A submission whose latest grading run failed (an internal error, a suite that broke
+        # in a regrade): "keep" counts its last graded score, flagged for staff; "hold"
+        # withholds it from the gradebook until it is regraded successfully or staff
+        # acknowledge the failure.
+        self.FAILED_RUN_POLICY = failed_run_policy(os.environ.get("FAILED_RUN_POLICY", "keep"))
         self.PASSWORD_HASH_METHOD = "scrypt"
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True

@@ -17,13 +17,16 @@ from sqlalchemy import select, update
 
 from grader.job import CaseResult as CaseOutcome
 from grader.job import CaseStatus, GradingJob, GradingResult, RunStatus
+from grader.package import VISIBILITIES
 from webapp.extensions import db
 from webapp.models import CaseResult, GradingRun, RunState, utcnow
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX_CHARS = 2000
-LOG_TAIL_MAX_CHARS = 64 * 1024
+LOG_TAIL_MAX_CHARS = 64 * 1024  # the sandboxes' own log, for staff
+DETAIL_MAX_CHARS = 2000  # a case's exception text and where it was raised
+OUTPUT_MAX_CHARS = 16 * 1024  # what one case printed (its tail)
 SANDBOX_DOWN_MESSAGE = (
     "Grading could not start: the grading sandbox is unavailable. Staff have been told."
 )
@@ -88,12 +91,13 @@ def claim_run(submission_id: int, worker: str) -> Claim | None:
 
 def build_job(claim: Claim, gpu_device: str | None = None) -> GradingJob:
     """The grader's input for a claimed run: the submission's files, the run's suite and, for
-    suites that use a GPU, the device this worker grades on."""
+    suites that use a GPU, the device this worker grades on. The grader draws the run's
+    inputs itself (fresh for every run)."""
     run = db.session.get_one(GradingRun, claim.run_id)
     files = {f.name: f.content for f in run.submission.files}
     package = run.suite.package()
     device = gpu_device if package.config.gpu != "none" else None
-    return GradingJob(files=files, package=package, seed=run.suite.seed, gpu_device=device)
+    return GradingJob(files=files, package=package, gpu_device=device)
 
 
 def queue_of(claim: Claim) -> str:
@@ -138,6 +142,7 @@ def store_result(claim: Claim, result: GradingResult) -> bool:
 
 
 def _case_row(run_id: int, case: CaseOutcome) -> CaseResult:
+    """The row of one case; its visibility travels with it (pages decide what to show)."""
     return CaseResult(
         run_id=run_id,
         name=case.name,
@@ -146,6 +151,9 @@ def _case_row(run_id: int, case: CaseOutcome) -> CaseResult:
         status=CaseStatus(case.status).value,
         feedback=clean_text(case.feedback, MESSAGE_MAX_CHARS),
         seconds=case.seconds,
+        detail=clean_text(case.detail, DETAIL_MAX_CHARS),
+        output=clean_text(case.output, OUTPUT_MAX_CHARS),
+        visibility=case.visibility if case.visibility in VISIBILITIES else "hidden",
     )
 
 

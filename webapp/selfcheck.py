@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -92,32 +91,30 @@ def claim_selfcheck(suite_id: int) -> bool:
 
 
 def run_check(suite_id: int, image: str) -> SelfCheckReport:
-    """Run the self-check of one stored suite version in Docker (minutes; no transaction
-    stays open meanwhile). Reference outputs go through the shared database cache."""
-    from grader.sandbox import DockerSandbox
+    """Run the self-check of one stored suite version in Docker on a fresh draw (minutes; no
+    transaction stays open meanwhile)."""
     from grader.selfcheck import run_selfcheck
-    from webapp.reference_cache import DatabaseReferenceCache
+    from webapp.sandboxes import docker_sandbox
 
     suite = db.session.get_one(Suite, suite_id)
-    package, seed = suite.package(), suite.seed
+    package = suite.package()
     db.session.commit()  # end the read transaction before the long run
-    sandbox = DockerSandbox(image=image)
+    sandbox = docker_sandbox(image)
     try:
-        return run_selfcheck(package, sandbox, DatabaseReferenceCache(), seed)
+        return run_selfcheck(package, sandbox)
     finally:
         sandbox.close()
 
 
 def check_package(package: Package, image: str) -> SelfCheckReport:
-    """Self-check a package that is not stored (a folder or zip): a fresh seed, a private
-    in-memory reference cache, nothing written to the database."""
-    from grader.reference import MemoryCache
-    from grader.sandbox import DockerSandbox
+    """Self-check a package that is not stored (a folder or zip): a fresh draw, nothing
+    written to the database."""
     from grader.selfcheck import run_selfcheck
+    from webapp.sandboxes import docker_sandbox
 
-    sandbox = DockerSandbox(image=image)
+    sandbox = docker_sandbox(image)
     try:
-        return run_selfcheck(package, sandbox, MemoryCache(), secrets.randbits(63))
+        return run_selfcheck(package, sandbox)
     finally:
         sandbox.close()
 

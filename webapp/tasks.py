@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 SANDBOX_RETRIES = 4  # re-sends after a SandboxError before the run is failed
 SANDBOX_RETRY_BASE_S = 30  # backoff: 30 s, 60 s, 120 s, 240 s
 GPU_LEASE_WAIT_S = 60.0  # a run that finds every GPU busy waits this long, then is retried
+BANK_FILL_BUDGET = 8  # references one fill task computes at most (it stops once a run waits)
 
 
 def enqueue_grading(submission_id: int, queue: str) -> bool:
@@ -45,18 +46,19 @@ def enqueue_selfcheck(suite_id: int) -> bool:
 
 
 def _grade_in_docker(job: GradingJob, gpu_lease: str | None = None) -> GradingResult:
-    """The real grader: a Docker sandbox and the database-backed reference cache. Under a GPU
+    """The real grader: Docker sandboxes and the database-backed reference bank. Under a GPU
     lease, the sandboxes carry the lease's label, and leftovers of a dead worker that held the
     same lease are removed first."""
     from grader.engine import grade
-    from grader.sandbox import GPU_LEASE_LABEL, DockerSandbox
-    from webapp.reference_cache import DatabaseReferenceCache
+    from grader.sandbox import GPU_LEASE_LABEL
+    from webapp.reference_bank import DatabaseReferenceBank
+    from webapp.sandboxes import docker_sandbox
 
     labels = {GPU_LEASE_LABEL: gpu_lease} if gpu_lease else {}
-    sandbox = DockerSandbox(image=current_app.config["SANDBOX_IMAGE"], labels=labels)
+    sandbox = docker_sandbox(labels=labels)
     if gpu_lease and (removed := sandbox.remove_leftovers(gpu_lease)):
         log.warning("removed %d sandbox(es) a dead worker left on GPU %s", removed, gpu_lease)
-    return grade(job, sandbox, DatabaseReferenceCache())
+    return grade(job, sandbox, DatabaseReferenceBank())
 
 
 def _grade_on_leased_gpu(job: GradingJob) -> GradingResult:
@@ -103,10 +105,36 @@ def send_report(report: ReconcileReport) -> ReconcileReport:
     return report
 
 
+def enqueue_bank_fill() -> bool:
+    """Send fill_reference_bank (cpu queue); False (logged) if the broker is down."""
+    try:
+        fill_reference_bank.apply_async(queue="cpu")
+    except OperationalError:
+        log.exception("could not enqueue the reference bank fill")
+        return False
+    return True
+
+
+@shared_task(name="webapp.fill_reference_bank")
+def fill_reference_bank() -> int:
+    """Idle-time work: precompute references for fresh draws of the published suites, so a
+    grading run takes one instead of running the solution alongside the student's code."""
+    from webapp.reference_bank import fill_while_idle
+    from webapp.sandboxes import docker_sandbox
+
+    config = current_app.config
+    sandbox = docker_sandbox()
+    try:
+        return fill_while_idle(config["REFERENCE_BANK_SIZE"], sandbox, BANK_FILL_BUDGET)
+    finally:
+        sandbox.close()
+
+
 @shared_task(name="webapp.reconcile")
 def reconcile_runs() -> dict[str, list[int]]:
-    """Beat entry point: one reconciler pass."""
+    """Beat entry point: one reconciler pass, then a top-up of the reference bank."""
     report = reconcile_and_enqueue()
+    enqueue_bank_fill()
     return {
         "resent": report.resent,
         "requeued": report.requeued,

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Build the sandbox image `dlgrader-sandbox:cpu` without any registry.
+# Build the sandbox images without any registry: `dlgrader-sandbox:cpu` (the "torch"
+# environment: NumPy and PyTorch) and `dlgrader-sandbox:numpy` (the "numpy" environment: the
+# same tree with NumPy as the only installed package, so torch, scipy, sklearn, sympy... are
+# absent and a ban on them holds whatever route the code takes to import them).
 #
 # The root filesystem is made from this machine's Python: a copy of the interpreter prefix
 # (sys.base_prefix, minus its own site-packages and dev/test parts) relocated to /usr/local,
@@ -18,6 +21,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 PYTHON="${PYTHON:-$REPO/.venv/bin/python}"
 [[ -x "$PYTHON" ]] || PYTHON="$(command -v python3)"
 IMAGE="${IMAGE:-dlgrader-sandbox:cpu}"
+NUMPY_IMAGE="${NUMPY_IMAGE:-dlgrader-sandbox:numpy}"
 TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
 NUMPY_VERSION="${NUMPY_VERSION:-$("$PYTHON" -c 'import numpy; print(numpy.__version__)')}"
 FORCE="${1:-}"
@@ -42,8 +46,9 @@ HASH="$(input_hash)"
 exec 9>"${TMPDIR:-/tmp}/dlgrader-build-local.lock"
 flock 9
 
-if [[ "$FORCE" != "--force" ]] && [[ -n "$(docker images -q --filter "label=dlgrader.inputs=$HASH" "$IMAGE")" ]]; then
-    log "$IMAGE is up to date (inputs $HASH)"
+up_to_date() { [[ -n "$(docker images -q --filter "label=dlgrader.inputs=$HASH" "$1")" ]]; }
+if [[ "$FORCE" != "--force" ]] && up_to_date "$IMAGE" && up_to_date "$NUMPY_IMAGE"; then
+    log "$IMAGE and $NUMPY_IMAGE are up to date (inputs $HASH)"
     exit 0
 fi
 
@@ -129,19 +134,45 @@ install_packages
 copy_libraries
 make_skeleton
 
-log "importing into docker as $IMAGE"
-tar -C "$ROOT" --numeric-owner --owner=0 --group=0 -cf - . | docker import \
-    --change "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8" \
-    --change "LABEL dlgrader.inputs=$HASH" \
-    --change "USER 65534:65534" \
-    --change "WORKDIR /job" \
-    --change 'CMD ["python3"]' \
-    - "$IMAGE" >/dev/null
+# import_tree IMAGE [tar --exclude options]: the rootfs as an image.
+import_tree() {
+    local image="$1"
+    shift
+    log "importing into docker as $image"
+    tar -C "$ROOT" --numeric-owner --owner=0 --group=0 "$@" -cf - . | docker import \
+        --change "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8" \
+        --change "LABEL dlgrader.inputs=$HASH" \
+        --change "USER 65534:65534" \
+        --change "WORKDIR /job" \
+        --change 'CMD ["python3"]' \
+        - "$image" >/dev/null
+}
 
 # The sandbox starts python3 -I -S and adds the site-packages itself: check exactly that.
-docker run --rm --network none "$IMAGE" python3 -I -S -c \
-    'import site, sys; sys.path += site.getsitepackages(); import numpy, torch' ||
-    { log "the new image cannot import numpy and torch"; exit 1; }
+check_imports() {
+    docker run --rm --network none "$1" python3 -I -S -c \
+        "import site, sys; sys.path += site.getsitepackages(); $2" ||
+        { log "$1 fails its import check: $2"; exit 1; }
+}
+
+import_tree "$IMAGE"
+check_imports "$IMAGE" "import numpy, torch"
+
+# Everything in site-packages but NumPy is left out of the numpy image.
+excludes=()
+for entry in "$SITE"/*; do
+    name="$(basename "$entry")"
+    case "$name" in numpy | numpy.libs | numpy-*.dist-info) continue ;; esac
+    excludes+=("--exclude=./${SITE#"$ROOT"/}/$name")
+done
+import_tree "$NUMPY_IMAGE" "${excludes[@]}"
+check_imports "$NUMPY_IMAGE" "import numpy
+for banned in ('torch', 'scipy', 'sklearn', 'sympy', 'jax', 'tensorflow'):
+    try:
+        __import__(banned)
+    except ImportError:
+        continue
+    raise SystemExit(banned + ' is importable')"
 
 # Earlier builds of this script that lost the tag: remove them (one in use by a container stays).
 for old in $(docker images -q --filter dangling=true --filter label=dlgrader.inputs); do
@@ -149,4 +180,6 @@ for old in $(docker images -q --filter dangling=true --filter label=dlgrader.inp
 done
 
 SIZE="$(docker image inspect -f '{{.Size}}' "$IMAGE")"
-log "built $IMAGE in $(($(date +%s) - START)) s, $((SIZE / 1024 / 1024)) MiB (inputs $HASH)"
+NUMPY_SIZE="$(docker image inspect -f '{{.Size}}' "$NUMPY_IMAGE")"
+log "built $IMAGE ($((SIZE / 1024 / 1024)) MiB) and $NUMPY_IMAGE ($((NUMPY_SIZE / 1024 / 1024)) MiB)" \
+    "in $(($(date +%s) - START)) s (inputs $HASH)"

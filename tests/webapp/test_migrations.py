@@ -28,7 +28,7 @@ TABLES = {
     "grade_items",
     "grading_runs",
     "manual_scores",
-    "reference_outputs",
+    "reference_bank",
     "scoring_policies",
     "submission_files",
     "submissions",

@@ -3,7 +3,7 @@
 from webapp.models.assignments import (
     Assignment,
     LatePolicy,
-    ReferenceOutput,
+    ReferenceEntry,
     SelfCheckStatus,
     Suite,
 )
@@ -36,7 +36,7 @@ __all__ = [
     "GradingRun",
     "LatePolicy",
     "ManualScore",
-    "ReferenceOutput",
+    "ReferenceEntry",
     "Role",
     "RunState",
     "ScoringPolicy",

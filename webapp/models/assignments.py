@@ -155,13 +155,14 @@ class Suite(db.Model):
         return "cpu" if self.config.gpu == "none" else "gpu"
 
 
-class ReferenceOutput(db.Model):
-    """The reference solution's outputs for one suite sha256 + seed + device, as the grader
-    serialised them. Keys are built by the grader; see webapp.reference_cache."""
+class ReferenceEntry(db.Model):
+    """One unused draw and the reference outputs for it, computed ahead of time for a suite
+    version and device (the grader's `bank_key`), as the grader serialised them. A grading
+    run deletes the row it takes, so each draw grades one run. See webapp.reference_bank."""
 
-    __tablename__ = "reference_outputs"
+    __tablename__ = "reference_bank"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), unique=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

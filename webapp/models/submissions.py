@@ -68,6 +68,13 @@ class Submission(db.Model):
         return next((r for r in reversed(self.runs) if r.status is RunState.GRADED), None)
 
     @property
+    def failed_run(self) -> GradingRun | None:
+        """The latest run that ended, when it failed (a regrade queued since does not clear
+        it; a graded one does); else None."""
+        ended = next((r for r in reversed(self.runs) if r.status.is_final), None)
+        return ended if ended is not None and ended.status is RunState.FAILED else None
+
+    @property
     def status(self) -> RunState:
         latest = self.latest_run
         return latest.status if latest else RunState.QUEUED
@@ -131,15 +138,27 @@ class GradingRun(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     log_tail: Mapped[str] = mapped_column(Text, default="")
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A failed run staff have looked at: under FAILED_RUN_POLICY "hold" the submission's
+    # earlier score counts again once its latest failed run is acknowledged.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     submission: Mapped[Submission] = relationship(back_populates="runs")
     suite: Mapped[Suite] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
     cases: Mapped[list[CaseResult]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="CaseResult.id"
     )
 
 
 class CaseResult(db.Model):
+    """One case of a graded run. `feedback` is the grader's own words (shown to everyone who
+    may see the submission); `detail` (exception text) and `output` (what the case printed)
+    are the student's code's words, shown to the student only as `visibility` allows
+    (webapp.visibility decides)."""
+
     __tablename__ = "case_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,5 +171,9 @@ class CaseResult(db.Model):
     status: Mapped[str] = mapped_column(String(16))  # a grader.job.CaseStatus value
     feedback: Mapped[str] = mapped_column(Text, default="")
     seconds: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    output: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # a grader.package.VISIBILITIES value; rows stored before visibility existed are visible
+    visibility: Mapped[str] = mapped_column(String(16), default="visible", server_default="visible")
 
     run: Mapped[GradingRun] = relationship(back_populates="cases")
