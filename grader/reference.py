@@ -118,5 +118,5 @@ def deserialize_reference(data: bytes) -> Reference:
                 for case, names in index["cases"].items()
             }
             return Reference(Draw(int(index["seed"]), int(index["secret"])), outputs)
-    except (OSError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
         raise ValueError(f"unreadable reference outputs: {exc}") from exc

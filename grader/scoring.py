@@ -27,7 +27,6 @@ CustomCheck = Callable[..., tuple[bool, str]]
 GPU_OOM_RE = re.compile(
     r"^(?:torch\.)?(?:cuda\.)?OutOfMemoryError\b|CUDA (?:error: )?out of memory"
 )
-WHERE_RE = re.compile(r"\((\w+\.py line \d+)\)$")  # harness.describe's "(file.py line N)"
 # What the grader itself says of a case whose code raised; the exception text is the case's
 # `detail` (the student's own words), shown as the case's visibility allows.
 RAISED_FEEDBACK = "your code raised an exception"
@@ -73,11 +72,11 @@ def memory_message(outcome: RunOutcome) -> str:
     return f"exceeded the memory limit of {outcome.memory_mb} MB"
 
 
-def gpu_memory_message(message: str, outcome: RunOutcome) -> str:
-    """'GPU out of memory (limit N MiB)', plus where in the student's files it happened."""
+def gpu_memory_message(outcome: RunOutcome) -> str:
+    """'GPU out of memory (limit N MiB)': the grader's words only. Where it happened is in the
+    exception text, the case's detail (student-chosen, shown as its visibility allows)."""
     limit = f"limit {outcome.gpu_memory_mb} MiB" if outcome.gpu_memory_mb > 0 else "whole GPU"
-    where = WHERE_RE.search(message)
-    return f"GPU out of memory ({limit})" + (f" at {where.group(1)}" if where else "")
+    return f"GPU out of memory ({limit})"
 
 
 def failed_record(record: CaseRecord, outcome: RunOutcome) -> tuple[CaseStatus, str]:
@@ -91,7 +90,7 @@ def failed_record(record: CaseRecord, outcome: RunOutcome) -> tuple[CaseStatus, 
     if record.status != "raised":  # the harness's own words
         return CaseStatus.ERROR, record.message
     if GPU_OOM_RE.search(record.message):
-        return CaseStatus.MEMORY, gpu_memory_message(record.message, outcome)
+        return CaseStatus.MEMORY, gpu_memory_message(outcome)
     if record.message.startswith("MemoryError"):
         return CaseStatus.MEMORY, f"{memory_message(outcome)} (MemoryError)"
     return CaseStatus.ERROR, RAISED_FEEDBACK

@@ -8,6 +8,8 @@ so ids do not reveal what exists. Pages only staff may open answer 403.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -17,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Assignment, GradingRun, Submission, User
+from webapp.gradebook.service import effective_deadline
+from webapp.models import Assignment, GradingRun, Submission, User, utcnow
+from webapp.visibility import CaseView, case_views, withheld_notes
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +45,26 @@ def visible_submission(user: User, submission_id: int) -> Submission:
     if submission is None or not (user.is_staff or submission.user_id == user.id):
         abort(404)
     return submission
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """The shown run's cases as one viewer sees them, and why any details are withheld."""
+
+    cases: list[CaseView]
+    notes: list[str]
+    deadline: datetime | None  # the submitter's effective deadline
+
+
+def visible_cases(user: User, submission: Submission) -> CaseReport:
+    """The cases of the submission's shown run as `user` may see them (webapp.visibility
+    decides, against the submitter's deadline with their extension)."""
+    shown = submission.result_run
+    deadline = effective_deadline(submission.user_id, submission.assignment)
+    views = case_views(
+        shown.cases if shown else [], staff=user.is_staff, deadline=deadline, now=utcnow()
+    )
+    return CaseReport(views, withheld_notes(views, deadline), deadline)
 
 
 def _role_required(allowed: Callable[[User], bool]) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -1,4 +1,5 @@
-"""What the operations page shows: live workers, queue lengths, running, failed and stuck runs.
+"""What the operations page shows: live workers, queue lengths, running, failed and stuck runs,
+and the submissions whose latest run failed (what the gradebook does with their score).
 
 Workers come from their heartbeats (webapp.fleet), queue lengths from the broker (the Celery
 Redis transport keeps each queue as a list, plus one list per priority level), runs from the
@@ -13,11 +14,12 @@ from datetime import datetime
 import redis
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.celery_app import QUEUES
 from webapp.extensions import db
 from webapp.fleet import WorkerInfo, fleet, redis_client
+from webapp.gradebook.service import FailedLatest, failed_latest
 from webapp.models import GradingRun, RunState, Submission, utcnow
 from webapp.reconcile import is_lost, is_stale, stuck_runs
 
@@ -25,6 +27,7 @@ PRIORITY_SEPARATOR = "\x06\x16"  # kombu's Redis transport: "<queue>\x06\x16<pri
 PRIORITY_LEVELS = (3, 6, 9)  # level 0 is the plain queue name
 RUNNING_SHOWN = 100
 FAILURES_SHOWN = 20
+FAILED_SUBMISSIONS_SHOWN = 100
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Operations:
     running: list[GradingRun]
     failures: list[GradingRun]
     stuck: list[StuckRun]
+    failed_submissions: list[FailedLatest] = field(default_factory=list)
     now: datetime = field(default_factory=utcnow)
 
     def workers_on(self, queue: str) -> int:
@@ -106,6 +110,32 @@ def stuck(now: datetime) -> list[StuckRun]:
     return rows
 
 
+def failed_submissions(limit: int = FAILED_SUBMISSIONS_SHOWN) -> list[FailedLatest]:
+    """Submissions whose latest ended run failed, most recent failure first, each with what
+    the course's FAILED_RUN_POLICY makes of its score."""
+    latest = (
+        select(GradingRun.submission_id, func.max(GradingRun.id).label("run_id"))
+        .where(GradingRun.status.in_(RunState.finals()))
+        .group_by(GradingRun.submission_id)
+        .subquery()
+    )
+    query = (
+        select(Submission)
+        .join(latest, latest.c.submission_id == Submission.id)
+        .join(GradingRun, GradingRun.id == latest.c.run_id)
+        .where(GradingRun.status == RunState.FAILED)
+        .order_by(GradingRun.finished_at.desc(), GradingRun.id.desc())
+        .limit(limit)
+        .options(
+            selectinload(Submission.runs),
+            joinedload(Submission.user),
+            joinedload(Submission.assignment),
+        )
+    )
+    found = (failed_latest(s) for s in db.session.scalars(query))
+    return [f for f in found if f is not None]
+
+
 def snapshot() -> Operations:
     """The operations page's data, read now."""
     now = utcnow()
@@ -116,5 +146,6 @@ def snapshot() -> Operations:
         running=_runs(RunState.RUNNING, GradingRun.started_at, RUNNING_SHOWN),
         failures=_runs(RunState.FAILED, GradingRun.finished_at.desc(), FAILURES_SHOWN),
         stuck=stuck(now),
+        failed_submissions=failed_submissions(),
         now=now,
     )

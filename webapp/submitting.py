@@ -174,3 +174,16 @@ def regrade_assignment(assignment: Assignment) -> RegradeCount:
     for submission_id, queue in queued:
         enqueue_grading(submission_id, queue)
     return RegradeCount(queued=len(queued), busy=len(submissions) - len(queued))
+
+
+def acknowledge_failure(submission: Submission, staff: User) -> GradingRun | None:
+    """Record that `staff` reviewed the submission's failed latest run (under
+    FAILED_RUN_POLICY "hold" its earlier score then counts again); the run, or None when
+    its latest ended run did not fail."""
+    run = submission.failed_run
+    if run is None:
+        return None
+    if run.acknowledged_at is None:
+        run.acknowledged_at, run.acknowledged_by = utcnow(), staff
+        db.session.commit()
+    return run

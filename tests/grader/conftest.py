@@ -1,5 +1,5 @@
 """Fixtures for the grading engine's tests: the toy package, one Docker sandbox and one reference
-cache per session, and a helper that grades a set of files.
+bank per session, and a helper that grades a set of files.
 
 Docker tests fail (never skip) when the engine or the sandbox image is missing: the sandbox
 fixture calls DockerSandbox.check(), whose SandboxError names the fix.
@@ -18,11 +18,10 @@ import pytest
 from grader.engine import grade
 from grader.job import GradingJob, GradingResult
 from grader.package import Package, load_package
-from grader.reference import MemoryCache
+from grader.reference import MemoryBank
 from grader.sandbox import DockerSandbox
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
-SEED = 20240917
 TEST_LABEL = "dlgrader.test-session"
 
 
@@ -47,31 +46,35 @@ def sandbox(session_label: str) -> Iterator[DockerSandbox]:
 
 
 @pytest.fixture(scope="session")
-def cache() -> MemoryCache:
-    return MemoryCache()
+def bank() -> MemoryBank:
+    return MemoryBank()
 
 
 @pytest.fixture
-def run_toy(toy: Package, sandbox: DockerSandbox, cache: MemoryCache):
-    """grade(files) on the toy package with the session's sandbox and cache."""
+def run_toy(toy: Package, sandbox: DockerSandbox, bank: MemoryBank):
+    """grade(files) on the toy package with the session's sandbox and bank (a fresh draw,
+    with its reference computed alongside, for every run: the bank stays empty)."""
 
     def run(files: dict[str, bytes]) -> GradingResult:
-        return grade(GradingJob(files=files, package=toy, seed=SEED), sandbox, cache)
+        return grade(GradingJob(files=files, package=toy), sandbox, bank)
 
     return run
 
 
 @pytest.fixture
-def toy_variant(tmp_path: Path) -> Callable[[dict[str, tuple[str, str]]], Package]:
-    """A copy of the toy package with (old, new) text replaced in the named files."""
+def toy_variant(tmp_path: Path) -> Callable[[dict], Package]:
+    """A copy of the toy package with (old, new) text replaced in the named files (one pair
+    or a list of pairs per file)."""
 
-    def build(edits: dict[str, tuple[str, str]]) -> Package:
-        folder = tmp_path / "toy"
+    def build(edits: dict[str, tuple[str, str] | list[tuple[str, str]]]) -> Package:
+        folder = tmp_path / f"toy-{uuid.uuid4().hex[:8]}"
         shutil.copytree(TOY, folder)
-        for rel, (old, new) in edits.items():
+        for rel, pairs in edits.items():
             text = (folder / rel).read_text()
-            assert old in text, f"{old!r} not in {rel}"
-            (folder / rel).write_text(text.replace(old, new))
+            for old, new in [pairs] if isinstance(pairs, tuple) else pairs:
+                assert old in text, f"{old!r} not in {rel}"
+                text = text.replace(old, new)
+            (folder / rel).write_text(text)
         return load_package(folder)
 
     return build
@@ -79,10 +82,10 @@ def toy_variant(tmp_path: Path) -> Callable[[dict[str, tuple[str, str]]], Packag
 
 @pytest.fixture
 def run_package(sandbox: DockerSandbox):
-    """grade(package, files) with the session's sandbox and a fresh cache."""
+    """grade(package, files) with the session's sandbox (a fresh draw)."""
 
     def run(package: Package, files: dict[str, bytes]) -> GradingResult:
-        return grade(GradingJob(files=files, package=package, seed=SEED), sandbox, MemoryCache())
+        return grade(GradingJob(files=files, package=package), sandbox)
 
     return run
 

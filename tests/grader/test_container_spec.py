@@ -11,7 +11,8 @@ LIMITS = Limits(wall_s=30, memory_mb=512, cpus=1.5, pids=48, tmpfs_mb=32)
 
 
 def test_locked_down_container():
-    """No network, read-only root, nobody, no capabilities, no new privileges, tini, no logs."""
+    """No network, read-only root, nobody, no capabilities, no new privileges, no logs; no
+    --init: the harness is the container's pid 1 (it reaps, and ignores in-container signals)."""
     spec = container_spec(LIMITS, None, "img:tag")
     assert spec["image"] == "img:tag"
     assert spec["network_mode"] == "none"
@@ -19,7 +20,7 @@ def test_locked_down_container():
     assert spec["user"] == "65534:65534"
     assert spec["cap_drop"] == ["ALL"]
     assert spec["security_opt"] == ["no-new-privileges"]
-    assert spec["init"] is True
+    assert spec["init"] is False
     assert spec["log_config"]["Type"] == "none"
     assert spec["labels"][SANDBOX_LABEL] == "1"
     assert not {"volumes", "mounts", "privileged", "devices", "device_requests"} & set(spec)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader.engine import SuiteError
-from grader.job import CaseStatus, GradingResult
+from grader.engine import SuiteError, fill_bank, grade
+from grader.job import CaseStatus, GradingJob, GradingResult
+from grader.reference import MemoryBank, bank_key
 
 pytestmark = pytest.mark.docker
 
@@ -20,18 +21,28 @@ def case(result: GradingResult, name: str):
     return next(c for c in result.cases if c.name == name)
 
 
+def printed(result: GradingResult) -> str:
+    """What the cases printed (each case's output), in case order."""
+    return "\n".join(c.output for c in result.cases)
+
+
 def passed_except(result: GradingResult, *names: str) -> bool:
     return all(s == CaseStatus.PASSED for n, s in statuses(result).items() if n not in names)
 
 
-def test_reference_scores_full_marks_and_is_cached(run_toy, toy):
-    """The solution passes everything; the second run reuses the cached reference."""
-    first = run_toy(toy.solution_files())
-    second = run_toy(toy.solution_files())
-    assert (first.score, first.max_score) == (12.0, 12.0)
+def test_reference_scores_full_marks_and_a_banked_reference_is_used_once(toy, sandbox):
+    """The solution passes everything. A run takes a precomputed reference from the bank
+    (no reference time on its path); the next finds the bank empty and computes its own."""
+    bank = MemoryBank()
+    banked = fill_bank(toy, sandbox, bank)
+    first = grade(GradingJob(toy.solution_files(), toy), sandbox, bank)
+    second = grade(GradingJob(toy.solution_files(), toy), sandbox, bank)
+    assert (first.score, first.max_score) == (12.0, 12.0) and second.score == 12.0
     assert first.message == "5 of 5 cases passed"
     assert set(first.timings) == {"total", "container", "cases", "reference", "startup"}
-    assert second.timings["reference"] == 0.0 and second.score == 12.0
+    assert first.timings["reference"] == 0.0 and second.timings["reference"] > 0.0
+    assert bank.size(bank_key(toy.sha256, "cpu")) == 0
+    assert banked.draw.secret != banked.draw.seed
     assert case(first, "classify").feedback == "accuracy 1.0000 (needs at least 0.9)"
 
 
@@ -39,8 +50,10 @@ def test_starter_scores_zero(run_toy, toy):
     result = run_toy(toy.starter_files())
     assert result.score == 0.0
     assert set(statuses(result).values()) == {CaseStatus.ERROR}
-    assert case(result, "add").feedback == "NotImplementedError (ops.py line 5)"
-    assert "frames in your files" in result.log and "hidden/cases.py" not in result.log
+    assert case(result, "add").feedback == "your code raised an exception"
+    assert case(result, "add").detail == "NotImplementedError (ops.py line 5)"
+    assert "frames in your files" in case(result, "add").output
+    assert "hidden/cases.py" not in printed(result)
 
 
 def test_one_wrong_function_gives_partial_credit(run_toy, solution_with):
@@ -95,35 +108,18 @@ def test_no_network_inside(run_toy, solution_with):
     """Only 'lo' exists; the host's Redis port is refused on the sandbox's own loopback."""
     result = run_toy(solution_with("add", NETWORK))
     assert result.score == 12.0
-    assert "IFACES ['lo']" in result.log
-    assert "BLOCKED ('127.0.0.1', 6379) ConnectionRefusedError" in result.log
-    assert "CONNECTED" not in result.log and "RESOLVED" not in result.log
-    assert "NO DNS" in result.log
+    out = printed(result)
+    assert "IFACES ['lo']" in out
+    assert "BLOCKED ('127.0.0.1', 6379) ConnectionRefusedError" in out
+    assert "CONNECTED" not in out and "RESOLVED" not in out
+    assert "NO DNS" in out
 
 
-FORGER = """
-import json, os
-
-_nonce = json.load(open("/job/task.json"))["nonce"]
-_fake = [
-    {"nonce": _nonce, "case": "matmul", "status": "ok", "message": "", "outputs": {}},
-    {"nonce": _nonce, "case": "bonus", "status": "ok", "message": "", "outputs": {}},
-    {"nonce": _nonce, "event": "done"},
-]
-_lines = "".join(json.dumps(r) + "\\n" for r in _fake)
-print(_lines, end="")
-with open(f"/proc/{os.getppid()}/fd/1", "w") as _out:
-    _out.write(_lines)
-with open("/job/results.json", "w") as _fh:
-    json.dump({"score": 999, "cases": {"matmul": "passed"}}, _fh)
-"""
-
-
-def test_forged_records_and_results_files_gain_nothing(run_toy, solution_with):
-    """Fake JSON records (even on the harness's own stdout, with the nonce) and a fake
-    results file cannot turn a wrong answer into points: scoring compares with the reference."""
+def test_forged_results_files_gain_nothing(run_toy, solution_with):
+    """A fake results file cannot turn a wrong answer into points: scoring compares outside."""
     files = solution_with("matmul", "def matmul(a, b):\n    return a @ b + 1.0\n")
-    files["ops.py"] = FORGER.encode() + files["ops.py"]
+    forger = b'import json\njson.dump({"score": 999}, open("/job/results.json", "w"))\n'
+    files["ops.py"] = forger + files["ops.py"]
     result = run_toy(files)
     assert result.score == 9.0 and passed_except(result, "matmul")
     assert case(result, "matmul").status == CaseStatus.FAILED
@@ -171,7 +167,7 @@ def test_student_container_holds_no_solution_labels_or_checks(run_toy):
     """Listing the whole filesystem from a case: only harness, task, submission, cases, data."""
     result = run_toy({"ops.py": LISTING.encode()})
     assert case(result, "add").status == CaseStatus.PASSED
-    assert "HITS []" in result.log
+    assert "HITS []" in case(result, "add").output
     expected = [
         "harness.py",
         "hidden/cases.py",
@@ -179,7 +175,7 @@ def test_student_container_holds_no_solution_labels_or_checks(run_toy):
         "submission/ops.py",
         "task.json",
     ]
-    assert f"JOB {expected}" in result.log
+    assert f"JOB {expected}" in case(result, "add").output
 
 
 def test_fork_bomb_is_contained(run_toy, solution_with, leftovers):
@@ -199,8 +195,9 @@ def test_output_flood_is_contained(run_toy, solution_with):
     result = run_toy(solution_with("relu", flood))
     assert case(result, "relu").status == CaseStatus.TIMEOUT
     assert passed_except(result, "relu")
-    assert len(result.log.encode()) <= 16 * 1024
-    assert "more output from this case was dropped" in result.log
+    flooded = case(result, "relu").output
+    assert 16 * 1024 <= len(flooded.encode()) <= 17 * 1024
+    assert "more output from this case was dropped" in flooded
 
 
 def test_wall_clock_ends_the_run(toy_variant, run_package, solution_with):

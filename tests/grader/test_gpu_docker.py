@@ -6,7 +6,6 @@ import pytest
 
 from grader.engine import grade
 from grader.job import CaseStatus, GradingJob
-from grader.reference import MemoryCache
 from grader.sandbox import SandboxError
 
 pytestmark = pytest.mark.docker
@@ -26,13 +25,18 @@ def test_cuda_out_of_memory_in_a_case_is_reported_with_the_gpu_limit(run_toy, so
     result = run_toy(solution_with("relu", CUDA_OOM))
     relu = next(c for c in result.cases if c.name == "relu")
     assert relu.status == CaseStatus.MEMORY and relu.points == 0
-    assert relu.feedback.startswith("GPU out of memory (limit 4096 MiB) at ops.py line ")
+    assert relu.feedback == "GPU out of memory (limit 4096 MiB)"
+    assert relu.detail.startswith("OutOfMemoryError: CUDA out of memory") and "ops.py line" in relu.detail
     assert result.score == 10.0
 
 
-def test_a_gpu_the_engine_cannot_provide_is_an_infrastructure_error(toy, sandbox, leftovers):
+def test_a_gpu_the_engine_cannot_provide_is_an_infrastructure_error(
+    toy_variant, sandbox, leftovers
+):
     """A device request Docker cannot satisfy raises SandboxError (retried), never a score."""
-    job = GradingJob(toy.solution_files(), toy, seed=1, gpu_device="GPU-not-on-this-host")
+    torch_env = ('preload = ["numpy"]\n', 'preload = ["numpy"]\nenvironment = "torch"\n')
+    toy = toy_variant({"assignment.toml": torch_env})
+    job = GradingJob(toy.solution_files(), toy, gpu_device="GPU-not-on-this-host")
     with pytest.raises(SandboxError):
-        grade(job, sandbox, MemoryCache())
+        grade(job, sandbox)
     assert leftovers() == []

@@ -15,10 +15,13 @@ from grader.engine import run_suite
 from grader.job import CaseStatus, Limits
 from grader.package import CaseSpec, Package
 from grader.protocol import CaseRecord
+from grader.reference import Draw
+from grader.rundata import RunData
 from grader.sandbox import SandboxError, SandboxOutput, container_spec
-from grader.scoring import RunOutcome, failed_record, score_case
+from grader.scoring import RAISED_FEEDBACK, RunOutcome, failed_record, score_case
 
 GIB = 1 << 30
+DRAW = Draw(seed=7, secret=8)
 
 
 class SpecRecorder:
@@ -29,18 +32,22 @@ class SpecRecorder:
         self.specs: list[dict] = []
         self.tasks: list[dict] = []
 
-    def run(self, bundle: bytes, limits: Limits, gpu_device: str | None) -> SandboxOutput:
+    def run(self, stdin: bytes, limits: Limits, gpu_device, environment="torch") -> SandboxOutput:
         self.specs.append(container_spec(limits, gpu_device, "dlgrader-sandbox:cuda"))
-        with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
+        size = int.from_bytes(stdin[:8], "big")
+        with tarfile.open(fileobj=io.BytesIO(stdin[8 : 8 + size])) as tar:
             self.tasks.append(json.load(tar.extractfile("task.json")))
         return SandboxOutput(b"", b"", 1, False, False, False, 0.0)
 
 
 @pytest.fixture
 def gpu_toy(toy_variant) -> Package:
-    """The toy package as a GPU assignment with a 1536 MiB GPU memory cap."""
-    edits = {"assignment.toml": ("log_kb = 16", "log_kb = 16\ngpu_memory_mb = 1536")}
-    return toy_variant(edits)
+    """The toy package as a GPU assignment (torch environment) with a 1536 MiB GPU memory cap."""
+    edits = [
+        ('preload = ["numpy"]\n', 'preload = ["numpy"]\nenvironment = "torch"\n'),
+        ("log_kb = 16", "log_kb = 16\ngpu_memory_mb = 1536"),
+    ]
+    return toy_variant({"assignment.toml": edits})
 
 
 def test_gpu_run_requests_exactly_the_leased_device_and_caps_its_memory(gpu_toy):
@@ -48,7 +55,7 @@ def test_gpu_run_requests_exactly_the_leased_device_and_caps_its_memory(gpu_toy)
     the harness to run on cuda under the assignment's GPU memory cap."""
     recorder = SpecRecorder()
     with pytest.raises(SandboxError):
-        run_suite(gpu_toy, gpu_toy.solution_files(), 7, "GPU-5e1f0c2a", recorder)
+        run_suite(gpu_toy, gpu_toy.solution_files(), DRAW, RunData(), "GPU-5e1f0c2a", recorder)
     (spec,), (task,) = recorder.specs, recorder.tasks
     assert spec["device_requests"] == [
         DeviceRequest(device_ids=["GPU-5e1f0c2a"], capabilities=[["gpu"]])
@@ -62,7 +69,7 @@ def test_gpu_run_requests_exactly_the_leased_device_and_caps_its_memory(gpu_toy)
 def test_cpu_run_requests_no_device(gpu_toy):
     recorder = SpecRecorder()
     with pytest.raises(SandboxError):
-        run_suite(gpu_toy, gpu_toy.solution_files(), 7, None, recorder)
+        run_suite(gpu_toy, gpu_toy.solution_files(), DRAW, RunData(), None, recorder)
     assert "device_requests" not in recorder.specs[0]
     assert recorder.specs[0]["environment"]["NVIDIA_VISIBLE_DEVICES"] == "void"
     assert recorder.tasks[0]["device"] == "cpu"
@@ -102,11 +109,11 @@ def oom_message() -> str:
 def test_cuda_out_of_memory_is_a_memory_status_naming_the_gpu_limit():
     message = oom_message()
     assert message.startswith("OutOfMemoryError: CUDA out of memory") and "cnn.py line" in message
-    status, feedback = failed_record(CaseRecord("error", message), RunOutcome(gpu_memory_mb=1536))
+    status, feedback = failed_record(CaseRecord("raised", message), RunOutcome(gpu_memory_mb=1536))
     assert status is CaseStatus.MEMORY
-    assert feedback.startswith("GPU out of memory (limit 1536 MiB) at cnn.py line ")
+    assert feedback == "GPU out of memory (limit 1536 MiB)"  # where: in the detail only
     spec = CaseSpec(name="train", points=5)
-    result = score_case(spec, CaseRecord("error", message), False, RunOutcome(), lambda o: (1, ""))
+    result = score_case(spec, CaseRecord("raised", message), False, RunOutcome(), lambda o: (1, ""))
     assert (result.status, result.points) == (CaseStatus.MEMORY, 0.0)
 
 
@@ -119,10 +126,14 @@ def test_cuda_out_of_memory_is_a_memory_status_naming_the_gpu_limit():
     ],
 )
 def test_other_wordings_of_cuda_oom(message):
-    status, feedback = failed_record(CaseRecord("error", message), RunOutcome(gpu_memory_mb=0))
+    status, feedback = failed_record(CaseRecord("raised", message), RunOutcome(gpu_memory_mb=0))
     assert (status, feedback) == (CaseStatus.MEMORY, "GPU out of memory (whole GPU)")
 
 
-def test_other_errors_keep_their_message():
-    record = CaseRecord("error", "ValueError: out of memory budget (cnn.py line 3)")
-    assert failed_record(record, RunOutcome()) == (CaseStatus.ERROR, record.message)
+def test_other_errors_keep_their_message_as_the_detail():
+    """The grader's feedback is its own words; the student's exception text is the detail."""
+    record = CaseRecord("raised", "ValueError: out of memory budget (cnn.py line 3)")
+    assert failed_record(record, RunOutcome()) == (CaseStatus.ERROR, RAISED_FEEDBACK)
+    spec = CaseSpec(name="conv", points=2)
+    result = score_case(spec, record, False, RunOutcome(), lambda o: (True, ""))
+    assert (result.feedback, result.detail) == (RAISED_FEEDBACK, record.message)

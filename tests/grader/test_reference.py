@@ -1,58 +1,66 @@
-"""Reference outputs round-trip through npz (no pickle) and both caches."""
+"""Draws are fresh, references round-trip through npz (no pickle), a bank hands each out once."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
 
 import numpy as np
 import pytest
 
 from grader.reference import (
-    DirectoryCache,
-    MemoryCache,
-    cache_key,
-    deserialize_outputs,
-    serialize_outputs,
+    Draw,
+    MemoryBank,
+    Reference,
+    bank_key,
+    deserialize_reference,
+    serialize_reference,
 )
 
-OUTPUTS = {
-    "linear": {"out": np.arange(6.0).reshape(2, 3), "mask": np.array([True, False])},
-    "empty": {},
-    "scalar": {"loss": np.array(0.25, dtype=np.float32)},
-}
+
+def test_draws_are_fresh_and_fit_a_signed_64_bit_column():
+    draws = {Draw.fresh() for _ in range(200)}
+    assert len(draws) == 200
+    assert all(0 <= d.seed < 2**63 and 0 <= d.secret < 2**63 for d in draws)
+    assert len({d.seed for d in draws} & {d.secret for d in draws}) == 0
 
 
-def test_outputs_round_trip():
-    """Every case, even one without outputs, comes back with identical arrays and dtypes."""
-    back = deserialize_outputs(serialize_outputs(OUTPUTS))
-    assert set(back) == set(OUTPUTS) and back["empty"] == {}
-    for case, arrays in OUTPUTS.items():
-        for name, array in arrays.items():
-            assert back[case][name].dtype == array.dtype
-            np.testing.assert_array_equal(back[case][name], array)
+def test_reference_round_trip_keeps_the_draw_dtypes_and_empty_cases():
+    outputs = {
+        "add": {"out": np.arange(6.0).reshape(2, 3)},
+        "rank": {"order": np.array([2, 0, 1]), "flag": np.array(True)},
+        "train": {},
+    }
+    back = deserialize_reference(serialize_reference(Reference(Draw(5, 9), outputs)))
+    assert back.draw == Draw(5, 9)
+    assert set(back.outputs) == {"add", "rank", "train"}
+    np.testing.assert_array_equal(back.outputs["add"]["out"], outputs["add"]["out"])
+    assert back.outputs["rank"]["order"].dtype == np.int64
+    assert back.outputs["rank"]["flag"].shape == () and back.outputs["train"] == {}
 
 
-def test_corrupt_or_pickled_data_is_refused():
-    """Garbage and object arrays (which would need pickle) raise ValueError."""
-    with pytest.raises(ValueError):
-        deserialize_outputs(b"not an npz")
-    with pytest.raises(ValueError):
-        deserialize_outputs(serialize_outputs({"c": {"x": np.array([{}], dtype=object)}}))
+@pytest.mark.parametrize("junk", [b"", b"not a zip", b"PK\x03\x04broken"])
+def test_unreadable_reference_is_a_value_error(junk: bytes):
+    with pytest.raises(ValueError, match="unreadable reference"):
+        deserialize_reference(junk)
 
 
-@pytest.mark.parametrize("make_cache", [lambda tmp: MemoryCache(), lambda tmp: DirectoryCache(tmp)])
-def test_caches_store_by_key(make_cache, tmp_path: Path):
-    cache = make_cache(tmp_path / "refs")
-    key = cache_key("ab" * 32, 7, "cpu")
-    assert key.startswith(f"{'ab' * 32}:7:cpu:h")  # names the harness that produced it
-    assert cache.get(key) is None
-    cache.put(key, b"one")
-    cache.put(key, b"two")
-    assert cache.get(key) == b"two"
-    assert cache.get(cache_key("ab" * 32, 7, "cuda")) is None
+def test_bank_hands_each_entry_out_once_across_threads():
+    bank = MemoryBank()
+    key = bank_key("ab" * 32, "cpu")
+    for n in range(50):
+        bank.add(key, str(n).encode())
+    taken: list[bytes] = []
+    lock = threading.Lock()
 
+    def taker() -> None:
+        while (entry := bank.take(key)) is not None:
+            with lock:
+                taken.append(entry)
 
-def test_directory_cache_leaves_no_temporary_files(tmp_path: Path):
-    cache = DirectoryCache(tmp_path)
-    cache.put("k", b"data")
-    assert [p.suffix for p in tmp_path.iterdir()] == [".npz"]
+    threads = [threading.Thread(target=taker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == sorted(str(n).encode() for n in range(50))
+    assert bank.take(key) is None and bank.take(bank_key("ab" * 32, "cuda")) is None

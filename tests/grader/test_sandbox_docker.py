@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from grader import doctor
+from grader.bundle import sandbox_stdin
 from grader.job import Limits
 from grader.sandbox import DockerSandbox, SandboxError, container_spec
 
@@ -47,13 +48,14 @@ print("to the log", file=sys.stderr)
 
 
 def bundle(harness: str) -> bytes:
+    """The bootstrap's stdin for a bundle holding only `harness` as harness.py."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         data = harness.encode()
         info = tarfile.TarInfo("harness.py")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return sandbox_stdin(buf.getvalue(), bytes(32))
 
 
 def test_container_is_locked_down(sandbox: DockerSandbox):
@@ -69,7 +71,7 @@ def test_container_is_locked_down(sandbox: DockerSandbox):
     assert facts["root_writable"] is False
     assert facts["job_writable"] is True and facts["tmp_writable"] is True
     assert facts["interfaces"] == [[1, "lo"]]
-    assert facts["pid1"].startswith("/sbin/docker-init")
+    assert facts["pid1"].startswith("python3\0-I\0-S\0-c")  # the bootstrap is the init
     assert "SECRET_KEY" not in facts["env"] and "DATABASE_URL" not in facts["env"]
     assert out.log == b"to the log\n"
 
@@ -86,7 +88,7 @@ def test_docker_applies_the_spec(sandbox: DockerSandbox, test_labels: dict[str, 
     host, config = attrs["HostConfig"], attrs["Config"]
     assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] is True
     assert host["Memory"] == host["MemorySwap"] == 256 * 1024 * 1024
-    assert (host["PidsLimit"], host["NanoCpus"], host["Init"]) == (32, 10**9, True)
+    assert (host["PidsLimit"], host["NanoCpus"], host["Init"]) == (32, 10**9, False)
     assert host["CapDrop"] == ["ALL"] and host["SecurityOpt"] == ["no-new-privileges"]
     assert host["LogConfig"]["Type"] == "none"
     assert set(host["Tmpfs"]) == {"/job", "/tmp"} and not host.get("Binds")
@@ -140,3 +142,28 @@ def test_doctor_runs_an_empty_sandbox(sandbox: DockerSandbox, capsys):
     assert capsys.readouterr().out.startswith(f"ready: {sandbox.image} ran an empty sandbox in ")
     assert doctor.main(["dlgrader-sandbox:no-such-tag"]) == 1
     assert "build it with grader/images/build_local.sh" in capsys.readouterr().out
+
+
+def test_the_numpy_environment_has_nothing_but_numpy(sandbox: DockerSandbox):
+    """Enforcement by absence: in the numpy image no route reaches torch, scipy or sklearn,
+    and no libtorch is on the filesystem to load with ctypes."""
+    probe = r"""
+import glob, importlib, pydoc, json
+found = {}
+for name in ("torch", "scipy", "sklearn", "jax", "tensorflow", "sympy", "autograd"):
+    try:
+        importlib.import_module(name)
+        found[name] = "imported"
+    except ImportError:
+        pass
+    if pydoc.locate(name) is not None:
+        found[name] = "located"
+libs = glob.glob("/usr/**/libtorch*.so*", recursive=True)
+import numpy
+print(json.dumps({"found": found, "libs": libs, "numpy": numpy.__version__}))
+"""
+    out = sandbox.run(bundle(probe), LIMITS, None, environment="numpy")
+    facts = json.loads(out.stdout)
+    assert facts["found"] == {} and facts["libs"] == [] and facts["numpy"]
+    out = sandbox.run(bundle(probe), LIMITS, None, environment="torch")
+    assert json.loads(out.stdout)["found"]["torch"] == "located"

@@ -173,14 +173,24 @@ OUTCOME = RunOutcome(wall_s=20, memory_mb=256)
         ),
         (CaseRecord("killed", "x"), OUTCOME, (CaseStatus.ERROR, "the case's process was killed")),
         (
-            CaseRecord("error", "MemoryError: "),
+            CaseRecord("raised", "MemoryError: "),
             OUTCOME,
             (CaseStatus.MEMORY, "exceeded the memory limit of 256 MB (MemoryError)"),
         ),
         (
-            CaseRecord("error", "ValueError: bad (ops.py line 3)"),
+            CaseRecord("raised", "ValueError: bad (ops.py line 3)"),
             OUTCOME,
-            (CaseStatus.ERROR, "ValueError: bad (ops.py line 3)"),
+            (CaseStatus.ERROR, "your code raised an exception"),
+        ),
+        (
+            CaseRecord("error", "the case's process died (SIGSEGV)"),
+            OUTCOME,
+            (CaseStatus.ERROR, "the case's process died (SIGSEGV)"),
+        ),
+        (  # the student's exception cannot pose as a memory verdict of the harness
+            CaseRecord("error", "MemoryError: "),
+            OUTCOME,
+            (CaseStatus.ERROR, "MemoryError: "),
         ),
     ],
 )

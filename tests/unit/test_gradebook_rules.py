@@ -8,11 +8,14 @@ import pytest
 
 from webapp.gradebook.rules import (
     Attempt,
+    FailedRun,
     LatePolicy,
     RuleError,
     category_result,
     check_weights,
     counted_submission,
+    failed_runs,
+    is_held,
     late_terms,
     lateness,
     weighted_total,
@@ -221,3 +224,53 @@ def test_total_counts_a_missing_category_as_zero_and_refuses_negative_weights():
 )
 def test_late_terms_say_the_rules_in_a_sentence(policy, text):
     assert late_terms(policy) == text
+
+
+def failed(i: int, hours: float, score: float | None, acknowledged: bool = False) -> Attempt:
+    """An attempt whose latest run failed; `score` is its earlier graded run's."""
+    return Attempt(i, at(hours), score, 100.0, failed="internal error", acknowledged=acknowledged)
+
+
+def test_keep_counts_the_earlier_score_and_says_so():
+    """Policy keep: a failed regrade leaves the last graded score counting, explained."""
+    got = counted_submission([attempt(1, -5, 40), failed(2, -1, 90)], "last", LatePolicy(DUE))
+    assert (got.attempt_id, got.score) == (2, 90)
+    assert got.explanation.endswith(
+        "Its latest grading run failed; this score is from its last successful run."
+    )
+    assert failed_runs([failed(2, -1, 90)], "keep") == (FailedRun(2, "internal error", False, 90),)
+
+
+def test_hold_withholds_the_failed_submission_like_a_pending_one():
+    """Policy hold: the failed submission does not count; the rule picks among the rest."""
+    attempts = [attempt(1, -5, 40), failed(2, -1, 90)]
+    got = counted_submission(attempts, "last", LatePolicy(DUE), failed_policy="hold")
+    assert (got.attempt_id, got.score) == (1, 40)
+    assert "#2 on hold for review (the latest grading run failed)" in got.explanation
+    best = counted_submission(attempts, "best", LatePolicy(DUE), failed_policy="hold")
+    assert best.attempt_id == 1
+    assert counted_submission([failed(2, -1, 90)], "last", LatePolicy(DUE), None, "hold") is None
+    assert failed_runs(attempts, "hold") == (FailedRun(2, "internal error", True, 90),)
+
+
+def test_acknowledged_failure_is_no_longer_held():
+    """Staff acknowledged the failure: the earlier score counts again (still flagged)."""
+    attempts = [attempt(1, -5, 40), failed(2, -1, 90, acknowledged=True)]
+    got = counted_submission(attempts, "last", LatePolicy(DUE), failed_policy="hold")
+    assert (got.attempt_id, got.score) == (2, 90)
+    assert failed_runs(attempts, "hold")[0].held is False
+
+
+def test_failed_run_notes_for_staff():
+    assert FailedRun(3, "suite broke", True, 50).note == (
+        "#3 latest run failed (held for review): suite broke"
+    )
+    assert "(earlier score kept)" in FailedRun(3, "x", False, 50).note
+    assert "(no earlier score)" in FailedRun(3, "x", False, None).note
+
+
+def test_unknown_failed_run_policy_is_refused():
+    with pytest.raises(RuleError, match="keep, hold"):
+        is_held(failed(1, 0, 10), "forget")
+    with pytest.raises(RuleError):
+        counted_submission([attempt(1, 0, 10)], "last", LatePolicy(), failed_policy="forget")

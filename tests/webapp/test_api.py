@@ -69,7 +69,7 @@ def test_submit_returns_202_and_the_record(client, make, alice_token, sent_tasks
     record = client.get(f"/api/v1/submissions/{body['id']}", headers=alice_token).get_json()
     assert set(record) == {
         "id", "assignment", "status", "score", "max_score", "created_at", "late", "message",
-        "queue", "cases",
+        "queue", "cases", "withheld",
     }  # fmt: skip
     assert record["status"] == "queued" and record["score"] is None and record["cases"] == []
     assert (record["queue"]["name"], record["queue"]["position"]) == ("cpu", 0)
@@ -98,11 +98,25 @@ def test_graded_submission_shows_cases(app, client, make, alice_token):
     record = client.get(f"/api/v1/submissions/{sub_id}", headers=alice_token).get_json()
     assert record["status"] == "graded" and record["queue"] is None
     assert (record["score"], record["max_score"], record["message"]) == (3.0, 10.0, "2 tests ran")
-    keys = ("name", "points", "max_points", "status", "feedback")
+    keys = ("name", "points", "max_points", "status", "feedback", "visibility")
+    keys += ("details_shown", "detail", "output")
     assert record["cases"] == [
-        dict(zip(keys, ("double_small", 3.0, 3.0, "passed", "ok"), strict=True)),
-        dict(zip(keys, ("double_large", 0.0, 7.0, "failed", "out: max error 2.0"), strict=True)),
+        dict(
+            zip(
+                keys,
+                ("double_small", 3.0, 3.0, "passed", "ok", "visible", True, "", ""),
+                strict=True,
+            )
+        ),
+        dict(
+            zip(
+                keys,
+                ("double_large", 0.0, 7.0, "failed", "out: max error 2.0", "visible", True, "", ""),
+                strict=True,
+            )
+        ),
     ]
+    assert record["withheld"] == []
 
 
 def test_rejected_upload_is_400_json(app, client, make, alice_token, sent_tasks):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from webapp import create_app
 from webapp.config import Config, database_url, instance_secret_key
 
@@ -49,3 +51,14 @@ def test_factory_opens_no_connection(app_config):
     )
     assert app.extensions["celery"].conf.task_acks_late is True
     assert app.extensions["celery"].conf.accept_content == ["json"]
+
+
+def test_failed_run_policy_is_checked(monkeypatch, tmp_path):
+    """FAILED_RUN_POLICY defaults to keep, accepts hold, and refuses anything else."""
+    monkeypatch.delenv("FAILED_RUN_POLICY", raising=False)
+    assert Config(str(tmp_path)).FAILED_RUN_POLICY == "keep"
+    monkeypatch.setenv("FAILED_RUN_POLICY", " Hold ")
+    assert Config(str(tmp_path)).FAILED_RUN_POLICY == "hold"
+    monkeypatch.setenv("FAILED_RUN_POLICY", "forget")
+    with pytest.raises(ValueError, match="keep, hold"):
+        Config(str(tmp_path))

@@ -45,13 +45,14 @@ def test_export_columns_and_rows(client, auth, ids):
         "username", "display_name",
         "a1", "a2", "a3", "a4", "written1", "written2", "written3", "written4", "project", "final",
         "Programming (%)", "Written exams (%)", "Project (%)", "Final (%)", "total (%)",
+        "failed runs",
     ]  # fmt: skip
     assert rows[1] == [
         "alice", "Alice",
         "6.00", "8.00", "9.00", "5.00", "15.00", "", "18.00", "10.00", "80.00", "65.00",
-        "76.67", "71.67", "80.00", "65.00", "73.50",
+        "76.67", "71.67", "80.00", "65.00", "73.50", "",
     ]  # fmt: skip
-    assert rows[2][:2] == ["bob", "Bob"] and rows[2][-1] == "10.00"
+    assert rows[2][:2] == ["bob", "Bob"] and rows[2][-2:] == ["10.00", ""]
     assert len(rows) == 3
 
 

@@ -121,6 +121,25 @@ def test_text_is_made_storable(ctx, sub_id):
     assert len(run.log_tail) == grading.LOG_TAIL_MAX_CHARS and run.log_tail.endswith("END")
 
 
+def test_case_detail_output_and_visibility_are_stored(ctx, sub_id):
+    """Each case keeps its exception text, its prints (tails, NUL-free, capped) and its
+    visibility; a visibility the web side does not know is stored as hidden."""
+    claim = grading.claim_run(sub_id, worker="w1")
+    prints = "p\x00" + "y" * grading.OUTPUT_MAX_CHARS + "LAST"
+    cases = [
+        CaseResult("a", 0, 3, CaseStatus.ERROR, "", 0.1, "ValueError: boom", prints, "hidden"),
+        CaseResult("b", 0, 7, CaseStatus.ERROR, "", 0.1, "x" * 5000, "", "nonsense"),
+    ]
+    result = GradingResult(RunStatus.GRADED, 0.0, 10.0, cases, log="harness log")
+    grading.store_result(claim, result)
+    first, second = run_of(sub_id).cases
+    assert (first.detail, first.visibility) == ("ValueError: boom", "hidden")
+    assert len(first.output) == grading.OUTPUT_MAX_CHARS and first.output.endswith("LAST")
+    assert "\x00" not in first.output
+    assert (len(second.detail), second.visibility) == (grading.DETAIL_MAX_CHARS, "hidden")
+    assert run_of(sub_id).log_tail == "harness log"
+
+
 def test_regrade_keeps_old_result_until_new_one(ctx, sub_id):
     """A regrade adds a queued run: status follows it, the shown score stays the old one."""
     grading.store_result(grading.claim_run(sub_id, worker="w1"), graded(score=4))

@@ -23,15 +23,14 @@ from webapp.models import (
 XSS = "<script>alert(1)</script>"
 
 
-def grade(app, sub_id: int, score: float = 3.0, log: str = "", feedback: str = "") -> None:
+def grade(
+    app, sub_id: int, score: float = 3.0, log: str = "", feedback: str = "", output: str = ""
+) -> None:
     with app.app_context():
         claim = grading.claim_run(sub_id, worker="w1")
+        case = CaseResult("double_small", score, 10, CaseStatus.FAILED, feedback, output=output)
         result = GradingResult(
-            status=RunStatus.GRADED,
-            score=score,
-            max_score=10.0,
-            log=log,
-            cases=[CaseResult("double_small", score, 10, CaseStatus.FAILED, feedback)],
+            status=RunStatus.GRADED, score=score, max_score=10.0, log=log, cases=[case]
         )
         grading.store_result(claim, result)
 
@@ -77,18 +76,22 @@ def test_starter_download(client, auth, make):
 
 
 def test_submission_page_shows_result_escaped(app, client, auth, make):
-    """Score, cases, feedback and the log are shown, and script in any of them stays text."""
+    """Score, cases, feedback and a visible case's prints are shown, script in any of them
+    stays text, and the sandbox log is not shown to the student."""
     alice = make.user("alice")
     sub_id = make.submission(alice, make.assignment("toy"))
     auth.login("alice")
     html = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
     assert "queued" in html and "submission.js" in html  # live polling while not final
-    grade(app, sub_id, log=f"print {XSS}", feedback=f"expected {XSS}")
+    grade(
+        app, sub_id, log="harness: SANDBOX-LOG", feedback=f"expected {XSS}", output=f"print {XSS}"
+    )
     html = client.get(f"/submissions/{sub_id}").get_data(as_text=True)
     assert "<strong>3 / 10</strong>" in html
     assert "double_small" in html
     assert XSS not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+    assert "SANDBOX-LOG" not in html
     assert "submission.js" not in html
 
 

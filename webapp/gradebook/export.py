@@ -1,8 +1,10 @@
 """The gradebook as CSV (for the university's LMS) and as the API's JSON.
 
 CSV columns, in this order and with these exact names: `username`, `display_name`, one column
-per item named by its key (points after penalties), one per category named `<name> (%)`, and
-`total (%)`. Missing scores are empty cells; numbers have two decimals.
+per item named by its key (points after penalties), one per category named `<name> (%)`,
+`total (%)` and `failed runs` (for staff: each submission whose latest grading run failed,
+with its item, whether its score is held or kept, and the error; empty when none). Missing
+scores are empty cells; numbers have two decimals.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 
 from webapp.gradebook.service import Gradebook, Row
 
+FAILED_RUNS_COLUMN = "failed runs"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula triggers
 
 
@@ -22,6 +25,7 @@ def csv_header(book: Gradebook) -> list[str]:
         *(c.key for c in book.columns),
         *(f"{c.name} (%)" for c in book.categories),
         "total (%)",
+        FAILED_RUNS_COLUMN,
     ]
 
 
@@ -41,7 +45,13 @@ def csv_row(book: Gradebook, row: Row) -> list[str]:
         *(_number(row.cells[c.key].score) for c in book.columns),
         *(_number(row.categories[c.name].percent) for c in book.categories),
         _number(row.total),
+        _text(failed_runs_text(book, row)),
     ]
+
+
+def failed_runs_text(book: Gradebook, row: Row) -> str:
+    """The row's failed latest runs: `<item> <failure note>` joined by " | "."""
+    return " | ".join(f"{c.key} {f.note}" for c in book.columns for f in row.cells[c.key].failed)
 
 
 def gradebook_csv(book: Gradebook) -> str:
@@ -59,7 +69,7 @@ def _rounded(value: float | None) -> float | None:
 
 def gradebook_json(book: Gradebook) -> dict:
     """{"students": [{"username", "items": {key: score|None}, "categories": {name: percent},
-    "total": percent}]}"""
+    "total": percent, "failed_runs": [{"item", "submission", "held", "error"}]}]}"""
     return {
         "students": [
             {
@@ -69,6 +79,11 @@ def gradebook_json(book: Gradebook) -> dict:
                     c.name: _rounded(row.categories[c.name].percent) for c in book.categories
                 },
                 "total": _rounded(row.total),
+                "failed_runs": [
+                    {"item": c.key, "submission": f.attempt_id, "held": f.held, "error": f.message}
+                    for c in book.columns
+                    for f in row.cells[c.key].failed
+                ],
             }
             for row in book.rows
         ]

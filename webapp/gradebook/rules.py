@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 COUNT_RULES = ("last", "best", "active")  # which submission counts for an assignment
+# What a submission whose latest grading run failed counts with: "keep" its last graded
+# score (flagged), or "hold" it back (as if not graded) until it is regraded successfully or
+# staff acknowledge the failure.
+FAILED_RUN_POLICIES = ("keep", "hold")
 DAY = timedelta(days=1)
 
 
@@ -39,6 +43,45 @@ class Attempt:
     score: float | None  # None: not graded (queued, running or failed)
     max_score: float
     active: bool = False  # the student chose this one (rule "active")
+    failed: str | None = None  # its latest run failed, with this message (score: earlier run)
+    acknowledged: bool = False  # staff acknowledged that failure
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    """A submission whose latest grading run failed: shown to staff with the error."""
+
+    attempt_id: int
+    message: str
+    held: bool  # its score is withheld from the gradebook (policy "hold", not acknowledged)
+    kept_score: float | None  # the earlier graded score (None: never graded)
+
+    @property
+    def note(self) -> str:
+        """The failure in words, for staff (the gradebook's tooltip and CSV column)."""
+        effect = "held for review" if self.held else "earlier score kept"
+        if self.kept_score is None and not self.held:
+            effect = "no earlier score"
+        return f"#{self.attempt_id} latest run failed ({effect}): {self.message}"
+
+
+def is_held(attempt: Attempt, failed_policy: str) -> bool:
+    """Whether the attempt's score is withheld because its latest run failed."""
+    if failed_policy not in FAILED_RUN_POLICIES:
+        raise RuleError(
+            f"unknown failed-run policy {failed_policy!r}; use one of "
+            f"{', '.join(FAILED_RUN_POLICIES)}"
+        )
+    return attempt.failed is not None and failed_policy == "hold" and not attempt.acknowledged
+
+
+def failed_runs(attempts: Sequence[Attempt], failed_policy: str) -> tuple[FailedRun, ...]:
+    """The attempts whose latest run failed, in id order, each with whether it is held."""
+    return tuple(
+        FailedRun(a.id, a.failed, is_held(a, failed_policy), a.score)
+        for a in sorted(attempts, key=lambda a: a.id)
+        if a.failed is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -60,14 +103,20 @@ class Counted:
     explanation: str
 
 
+def on_time_until(policy: LatePolicy, extension: datetime | None = None) -> datetime | None:
+    """A student's effective deadline: the end of on-time work (their extension or the
+    deadline, plus grace); None when there is no deadline."""
+    due = extension if extension is not None else policy.deadline
+    return None if due is None else due + policy.grace
+
+
 def lateness(
     submitted_at: datetime, policy: LatePolicy, extension: datetime | None = None
 ) -> Lateness:
     """How late a submission is under the policy and an optional per-student extension."""
-    due = extension if extension is not None else policy.deadline
-    if due is None:
+    cutoff = on_time_until(policy, extension)
+    if cutoff is None:
         return Lateness(0, 0.0, True)
-    cutoff = due + policy.grace
     if submitted_at <= cutoff:
         return Lateness(0, 0.0, True)
     if policy.closed:
@@ -107,14 +156,19 @@ def counted_submission(
     rule: str,
     policy: LatePolicy,
     extension: datetime | None = None,
+    failed_policy: str = "keep",
 ) -> Counted | None:
     """The submission that counts under `rule`, or None when nothing graded counts.
 
-    Its explanation says which submission was chosen and why, then its timing and penalty.
+    A submission whose latest run failed counts with its earlier graded score under
+    `failed_policy` "keep", and not at all (like one not yet graded) under "hold" until
+    that failure is acknowledged. The explanation says which submission was chosen and why,
+    then its timing and penalty, and any failed run that changed the choice or the score.
     """
     if rule not in COUNT_RULES:
         raise RuleError(f"unknown rule {rule!r}; use one of {', '.join(COUNT_RULES)}")
-    graded = [a for a in attempts if a.score is not None]
+    held = [a for a in attempts if is_held(a, failed_policy)]
+    graded = [a for a in attempts if a.score is not None and a.id not in {h.id for h in held}]
     candidates = []
     for attempt in graded:
         late = lateness(attempt.submitted_at, policy, extension)
@@ -126,7 +180,14 @@ def counted_submission(
     refused = len(graded) - len(candidates)
     if refused:
         reason += f"; {refused} late submission(s) not accepted (late work is closed)"
-    return _counted(chosen, reason, extension is not None)
+    if held:
+        ids = ", ".join(f"#{a.id}" for a in held)
+        reason += f"; {ids} on hold for review (the latest grading run failed)"
+    counted = _counted(chosen, reason, extension is not None)
+    if chosen.attempt.failed is None:
+        return counted
+    note = " Its latest grading run failed; this score is from its last successful run."
+    return replace(counted, explanation=counted.explanation + note)
 
 
 def _choose(candidates: list[_Candidate], rule: str) -> tuple[_Candidate, str]:

@@ -12,8 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from webapp.extensions import db
 from webapp.gradebook import rules
@@ -82,6 +83,12 @@ class Cell:
     max_score: float | None
     counted: rules.Counted | None = None  # autograded: the counted submission and why
     dropped: bool = False
+    failed: tuple[rules.FailedRun, ...] = ()  # submissions whose latest grading run failed
+
+    @property
+    def held(self) -> bool:
+        """Some submission's score is withheld while its failed run awaits review."""
+        return any(f.held for f in self.failed)
 
     @property
     def fraction(self) -> float | None:
@@ -116,6 +123,7 @@ class Gradebook:
 class _Facts:
     """Everything loaded for the rows: attempts, extensions and manual scores by student."""
 
+    failed_policy: str = "keep"  # FAILED_RUN_POLICY
     attempts: dict[tuple[int, int], list[rules.Attempt]] = field(default_factory=dict)
     extensions: dict[tuple[int, int], datetime] = field(default_factory=dict)
     manual: dict[tuple[int, int], float] = field(default_factory=dict)
@@ -139,12 +147,49 @@ def rules_of(assignment: Assignment) -> AssignmentRules:
     return assignment_rules(assignment, db.session.get(ScoringPolicy, assignment.id))
 
 
+def failed_run_policy() -> str:
+    """The course's FAILED_RUN_POLICY (webapp.gradebook.rules.FAILED_RUN_POLICIES)."""
+    return current_app.config.get("FAILED_RUN_POLICY", "keep")
+
+
 def extension_due(user_id: int, assignment_id: int) -> datetime | None:
     return db.session.scalar(
         select(Extension.due).where(
             Extension.user_id == user_id, Extension.assignment_id == assignment_id
         )
     )
+
+
+def effective_deadline(user_id: int, assignment: Assignment) -> datetime | None:
+    """When on-time work on `assignment` ends for this user (extension and grace included);
+    None when it has no deadline."""
+    return rules.on_time_until(rules_of(assignment).late, extension_due(user_id, assignment.id))
+
+
+@dataclass(frozen=True)
+class FailedLatest:
+    """A submission whose latest ended run failed, and what that means for its score."""
+
+    run: GradingRun  # the failed run
+    earlier: GradingRun | None  # the graded run whose score it has (None: never graded)
+    held: bool  # its score is withheld from the gradebook until regraded or acknowledged
+
+
+def failed_latest(submission: Submission) -> FailedLatest | None:
+    """The submission's failed latest run under the course's FAILED_RUN_POLICY, else None."""
+    run = submission.failed_run
+    if run is None:
+        return None
+    attempt = rules.Attempt(
+        submission.id,
+        submission.created_at,
+        None,
+        0.0,
+        failed=run.message,
+        acknowledged=run.acknowledged_at is not None,
+    )
+    held = rules.is_held(attempt, failed_run_policy())
+    return FailedLatest(run, submission.result_run, held)
 
 
 def submission_lateness(user: User, assignment: Assignment, now: datetime) -> rules.Lateness:
@@ -211,42 +256,66 @@ def _limit(query: Select, column: object, user_ids: Collection[int] | None) -> S
 def load_attempts(
     assignment_ids: Collection[int], user_ids: Collection[int] | None
 ) -> dict[tuple[int, int], list[rules.Attempt]]:
-    """(user, assignment) -> attempts, each scored by its submission's latest graded run."""
-    latest_graded = (
-        select(GradingRun.submission_id, func.max(GradingRun.id).label("run_id"))
-        .where(GradingRun.status == RunState.GRADED)
-        .group_by(GradingRun.submission_id)
-        .subquery()
-    )
+    """(user, assignment) -> attempts, each scored by its submission's latest graded run and
+    carrying the message of its latest ended run when that one failed (Submission.failed_run)."""
+    latest_graded = _latest_run(GradingRun.status == RunState.GRADED)
+    latest = _latest_run(GradingRun.status.in_(RunState.finals()))
+    graded_run, latest_run = aliased(GradingRun), aliased(GradingRun)
     query = (
         select(
             Submission.id,
             Submission.user_id,
             Submission.assignment_id,
             Submission.created_at,
-            GradingRun.score,
-            GradingRun.max_score,
+            graded_run.score,
+            graded_run.max_score,
             ActiveSubmission.submission_id,
+            latest_run.status,
+            latest_run.message,
+            latest_run.acknowledged_at,
         )
         .outerjoin(latest_graded, latest_graded.c.submission_id == Submission.id)
-        .outerjoin(GradingRun, GradingRun.id == latest_graded.c.run_id)
+        .outerjoin(graded_run, graded_run.id == latest_graded.c.run_id)
+        .outerjoin(latest, latest.c.submission_id == Submission.id)
+        .outerjoin(latest_run, latest_run.id == latest.c.run_id)
         .outerjoin(ActiveSubmission, ActiveSubmission.submission_id == Submission.id)
         .where(Submission.assignment_id.in_(assignment_ids))
         .order_by(Submission.id)
     )
     attempts: dict[tuple[int, int], list[rules.Attempt]] = defaultdict(list)
-    for sub_id, user_id, assignment_id, created, score, max_score, active in db.session.execute(
-        _limit(query, Submission.user_id, user_ids)
-    ):
+    for row in db.session.execute(_limit(query, Submission.user_id, user_ids)):
+        sub_id, user_id, assignment_id, created, score, max_score, active = row[:7]
+        status, message, acknowledged_at = row[7:]
+        failed = (message or "grading failed") if status is RunState.FAILED else None
         attempts[user_id, assignment_id].append(
-            rules.Attempt(sub_id, created, score, max_score or 0.0, active is not None)
+            rules.Attempt(
+                sub_id,
+                created,
+                score,
+                max_score or 0.0,
+                active is not None,
+                failed=failed,
+                acknowledged=acknowledged_at is not None,
+            )
         )
     return attempts
 
 
+def _latest_run(*where: ColumnElement[bool]) -> Subquery:
+    """submission_id -> run_id of each submission's latest run (among those matching)."""
+    return (
+        select(GradingRun.submission_id, func.max(GradingRun.id).label("run_id"))
+        .where(*where)
+        .group_by(GradingRun.submission_id)
+        .subquery()
+    )
+
+
 def _load_facts(columns: list[Column], user_ids: Collection[int] | None) -> _Facts:
     assignment_ids = [c.assignment_id for c in columns if c.assignment_id is not None]
-    facts = _Facts(attempts=load_attempts(assignment_ids, user_ids))
+    facts = _Facts(
+        failed_policy=failed_run_policy(), attempts=load_attempts(assignment_ids, user_ids)
+    )
     ext_query = select(Extension.user_id, Extension.assignment_id, Extension.due)
     for user_id, assignment_id, due in db.session.execute(
         _limit(ext_query, Extension.user_id, user_ids)
@@ -278,15 +347,18 @@ def _cell(user_id: int, column: Column, facts: _Facts) -> Cell:
         return Cell(score, column.max_score)
     key = (user_id, column.assignment_id)
     assert column.rules is not None and column.assignment_id is not None
+    attempts = facts.attempts.get(key, ())
     counted = rules.counted_submission(
-        facts.attempts.get(key, ()),
+        attempts,
         column.rules.count_rule,
         column.rules.late,
         facts.extensions.get(key),
+        facts.failed_policy,
     )
+    failed = rules.failed_runs(attempts, facts.failed_policy)
     if counted is None:
-        return Cell(None, column.max_score)
-    return Cell(counted.score, counted.max_score, counted)
+        return Cell(None, column.max_score, failed=failed)
+    return Cell(counted.score, counted.max_score, counted, failed=failed)
 
 
 def _row(student: StudentName, cells: dict[str, Cell], categories: list[CategorySpec]) -> Row:

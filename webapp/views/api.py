@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from webapp.access import visible_assignment, visible_submission
+from webapp.access import visible_assignment, visible_cases, visible_submission
 from webapp.extensions import db
 from webapp.models import ApiToken, Assignment, RunState, Submission, User, utcnow
 from webapp.routing import queue_info
@@ -55,9 +55,11 @@ def assignment_json(assignment: Assignment) -> dict:
     }
 
 
-def submission_json(submission: Submission) -> dict:
-    """The public shape of a submission: latest run's status, latest graded run's result."""
+def submission_json(submission: Submission, viewer: User) -> dict:
+    """The public shape of a submission: latest run's status, latest graded run's result,
+    its cases as `viewer` may see them (webapp.visibility: withheld details are null)."""
     shown = submission.result_run
+    report = visible_cases(viewer, submission)
     return {
         "id": submission.id,
         "assignment": submission.assignment.slug,
@@ -68,16 +70,8 @@ def submission_json(submission: Submission) -> dict:
         "late": submission.late,
         "message": submission.message,
         "queue": queue_json(submission),
-        "cases": [
-            {
-                "name": c.name,
-                "points": c.points,
-                "max_points": c.max_points,
-                "status": c.status,
-                "feedback": c.feedback,
-            }
-            for c in (shown.cases if shown else [])
-        ],
+        "cases": [c.as_json() for c in report.cases],
+        "withheld": report.notes,
     }
 
 
@@ -114,4 +108,4 @@ def submit(slug: str) -> tuple[Response, int]:
 
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> Response:
-    return jsonify(submission_json(visible_submission(g.user, submission_id)))
+    return jsonify(submission_json(visible_submission(g.user, submission_id), g.user))

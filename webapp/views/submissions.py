@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 from werkzeug.wrappers import Response
 
-from webapp.access import staff_required, visible_submission
+from webapp.access import staff_required, visible_cases, visible_submission
 from webapp.extensions import db
+from webapp.gradebook.service import failed_latest
 from webapp.models import Submission, SubmissionFile
 from webapp.routing import queue_info
-from webapp.submitting import SubmissionRefused, request_regrade
+from webapp.submitting import SubmissionRefused, acknowledge_failure, request_regrade
 
 bp = Blueprint("submissions", __name__)
 
@@ -38,7 +39,13 @@ def detail(submission_id: int) -> str:
     submission = visible_submission(current_user, submission_id)
     latest = submission.latest_run
     queue = queue_info(latest) if latest is not None else None
-    return render_template("submissions/detail.html", submission=submission, queue=queue)
+    return render_template(
+        "submissions/detail.html",
+        submission=submission,
+        queue=queue,
+        report=visible_cases(current_user, submission),
+        failure=failed_latest(submission),
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/files/<int:file_id>")
@@ -72,4 +79,16 @@ def regrade(submission_id: int) -> Response:
         flash("Regrade queued; the current result stays until it is graded.", "info")
     except SubmissionRefused as refused:
         flash(refused.message, "error")
+    return redirect(url_for("submissions.detail", submission_id=submission.id))
+
+
+@bp.route("/submissions/<int:submission_id>/acknowledge", methods=["POST"])
+@staff_required
+def acknowledge(submission_id: int) -> Response:
+    """Staff reviewed the failed latest run: under the "hold" policy the earlier score counts."""
+    submission = visible_submission(current_user, submission_id)
+    if acknowledge_failure(submission, current_user) is None:
+        flash("The latest run of this submission did not fail: nothing to acknowledge.", "error")
+    else:
+        flash("Failure acknowledged; the earlier score counts until a regrade replaces it.", "info")
     return redirect(url_for("submissions.detail", submission_id=submission.id))

@@ -50,14 +50,6 @@ def _grads(net, num_layers: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax computed here (trusted), not by the student."""
-    scores = np.asarray(scores, dtype=np.float64)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 # ---------------------------------------------------------------- linear layer
 
 
@@ -265,11 +257,25 @@ def numerical_gradient(ctx) -> dict:
     return {"grad": grad, "x_unchanged": bool(np.array_equal(x_given, x))}
 
 
+def _learned(net, names: tuple[str, ...]) -> dict:
+    """Copies of the trained parameters as float64 arrays (one that will not convert is left
+    out, and the check outside says it is missing)."""
+    params = getattr(net, "params", None)
+    out = {}
+    for name in names:
+        try:
+            out[name] = np.array(params[name], dtype=np.float64)
+        except Exception:  # noqa: BLE001 - whatever the student left there
+            continue
+    return out
+
+
 def train_digits(ctx) -> dict:
+    """Train on this run's training split; return what was learned (judged outside on held-out
+    digits that never enter the sandbox: hidden/rundata.py, hidden/checks.py)."""
     mlp = ctx.module("mlp")
-    x_train = np.load(ctx.data("digits_train_x.npy")).astype(np.float64) / 16.0
-    y_train = np.load(ctx.data("digits_train_y.npy")).astype(np.int64)
-    x_val = np.load(ctx.data("digits_val_x.npy")).astype(np.float64) / 16.0
+    x_train = np.load(ctx.data("run/train_x.npy")).astype(np.float64) / 16.0
+    y_train = np.load(ctx.data("run/train_y.npy")).astype(np.int64)
     net = mlp.MLP([64, 64, 10], "relu", rng=ctx.rng)
     mlp.train(
         net,
@@ -280,7 +286,7 @@ def train_digits(ctx) -> dict:
         batch_size=TRAIN_BATCH,
         rng=ctx.rng,
     )
-    return {"probs": _softmax(net.forward(x_val.copy()))}
+    return _learned(net, ("W1", "b1", "W2", "b2"))
 
 
 # ---------------------------------------------------------------- contracts

@@ -1,8 +1,11 @@
 """Trusted checks for the optimizers assignment (run OUTSIDE the sandbox on plain arrays).
 
-A check takes the student's outputs, the reference outputs and the hidden labels (unused here)
-and returns (ok, feedback). Student outputs are untrusted: any key may be missing or malformed,
-so every read goes through _indices, and sizes come from the reference run.
+A check takes the student's outputs, the reference outputs, the hidden labels (unused here)
+and, for the training cases, `held`: the run's held-out digits from hidden/rundata.py, which
+never enter the sandbox. It returns (ok, feedback). Student outputs are untrusted: any key may
+be missing or malformed, so every read is guarded (_indices, _weights); minibatches takes its
+sizes from the reference run; the training cases evaluate the returned softmax-regression
+weights here, with their own forward pass, and show only the accuracy or loss reached.
 """
 
 from __future__ import annotations
@@ -107,3 +110,93 @@ def _order_problems(student: dict, n: int, batch: int, epoch1, epoch2) -> list[s
     if dropped is None or len(dropped) != keep or len(np.unique(dropped)) != keep:
         problems.append(f"drop_last=True must yield {keep} distinct samples in full batches")
     return problems
+
+
+# ---------------------------------------------------------------- training on held-out digits
+
+ADAM_MIN_ACCURACY = 0.9
+SGD_MAX_CROSS_ENTROPY = 0.4
+PIXEL_MAX = 16.0  # the cases scale the uint8 pixel counts by this, and so does _log_probs
+WEIGHT_SHAPES = {"W": (64, 10), "b": (10,)}  # softmax regression: logits = x @ W + b
+
+
+def _held_out(held: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The run's held-out digits (pixels scaled like the cases scale them) and labels."""
+    if "held_x" not in held or "held_y" not in held:  # the suite's or the worker's fault
+        raise RuntimeError("no held-out digits for this run: hidden/rundata.py's data is missing")
+    return held["held_x"].astype(np.float64) / PIXEL_MAX, held["held_y"].astype(np.int64)
+
+
+def _shape(shape: tuple) -> str:
+    return str(tuple(int(d) for d in shape))
+
+
+def _weights(outputs: dict) -> tuple[dict | None, str]:
+    """W and b as finite float64 arrays of the right shapes, or (None, what is wrong)."""
+    weights = {}
+    for name, shape in WEIGHT_SHAPES.items():
+        if name not in outputs:
+            return None, f"no trained {name!r} came back"
+        try:
+            array = np.asarray(outputs[name])
+        except Exception:  # noqa: BLE001 - untrusted value
+            return None, f"{name!r} is not an array"
+        if array.dtype.kind not in "iuf":
+            return None, f"{name!r}: expected numbers, got dtype {array.dtype}"
+        if array.shape != shape:
+            return None, f"{name!r}: expected shape {_shape(shape)}, got {_shape(array.shape)}"
+        array = array.astype(np.float64)
+        if not np.isfinite(array).all():
+            return None, (
+                f"the trained {name!r} contains NaN or infinity (did your optimizer diverge, "
+                "or divide by zero?)"
+            )
+        weights[name] = array
+    return weights, ""
+
+
+def _log_probs(weights: dict, held: dict) -> np.ndarray:
+    """Log-softmax of the held-out logits (rows that overflow come out non-finite)."""
+    x, _ = _held_out(held)
+    with np.errstate(all="ignore"):
+        logits = x @ weights["W"] + weights["b"]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def train_digits_adam(student: dict, reference: dict, labels, held: dict) -> tuple[bool, str]:
+    """Held-out accuracy of the weights trained with the student's Adam."""
+    weights, problem = _weights(student)
+    if weights is None:
+        return False, problem
+    _, y = _held_out(held)
+    log_probs = _log_probs(weights, held)
+    finite = np.isfinite(log_probs).all(axis=1)
+    predicted = np.argmax(np.where(np.isfinite(log_probs), log_probs, -np.inf), axis=1)
+    accuracy = float(np.mean(finite & (predicted == y)))
+    message = (
+        f"accuracy of the trained weights on {len(y)} held-out digits: {accuracy:.4f} "
+        f"(needs at least {ADAM_MIN_ACCURACY:g})"
+    )
+    if not finite.all():
+        message += f"; the logits overflowed on {int((~finite).sum())} of them"
+    return accuracy >= ADAM_MIN_ACCURACY, message
+
+
+def train_digits_sgd(student: dict, reference: dict, labels, held: dict) -> tuple[bool, str]:
+    """Held-out mean cross-entropy of the weights trained with the student's SGD + StepLR."""
+    weights, problem = _weights(student)
+    if weights is None:
+        return False, problem
+    _, y = _held_out(held)
+    picked = _log_probs(weights, held)[np.arange(len(y)), y]
+    if not np.isfinite(picked).all():
+        return False, (
+            f"the trained weights give non-finite held-out losses on "
+            f"{int((~np.isfinite(picked)).sum())} of {len(y)} digits"
+        )
+    loss = float(-np.mean(np.maximum(picked, np.log(1e-12))))
+    return loss <= SGD_MAX_CROSS_ENTROPY, (
+        f"cross-entropy of the trained weights on {len(y)} held-out digits: {loss:.4g} "
+        f"(needs at most {SGD_MAX_CROSS_ENTROPY:g})"
+    )
