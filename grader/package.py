@@ -183,10 +183,15 @@ def parse_config(raw: dict) -> AssignmentConfig:
     gpu = raw.get("gpu", "none")
     if gpu not in GPU_MODES:
         raise PackageError(f"gpu must be one of {', '.join(GPU_MODES)}")
-    environment = raw.get("environment", "numpy")
+    # GPU assignments run PyTorch; the others default to the NumPy-only image.
+    environment = raw.get("environment", "numpy" if gpu == "none" else "torch")
     if environment not in ENVIRONMENTS:
         raise PackageError(f"environment must be one of {', '.join(ENVIRONMENTS)}")
-    cases = tuple(_parse_case(c, environment) for c in _req(raw, "cases", list))
+    visibility = raw.get("visibility", "hidden")
+    if visibility not in VISIBILITIES:
+        raise PackageError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    defaults = {"environment": environment, "visibility": visibility}
+    cases = tuple(_parse_case(c, defaults) for c in _req(raw, "cases", list))
     if not cases:
         raise PackageError("declare at least one [[cases]]")
     names = [c.name for c in cases]
@@ -225,7 +230,7 @@ def parse_config(raw: dict) -> AssignmentConfig:
     )
 
 
-def _parse_case(raw: dict, default_environment: str) -> CaseSpec:
+def _parse_case(raw: dict, defaults: dict[str, str]) -> CaseSpec:
     if not isinstance(raw, dict):
         raise PackageError("each [[cases]] entry must be a table")
     name = _req(raw, "name", str)
@@ -235,7 +240,7 @@ def _parse_case(raw: dict, default_environment: str) -> CaseSpec:
     unknown = set(raw) - known
     if unknown:
         raise PackageError(f"case {name}: unknown keys {sorted(unknown)}")
-    case = CaseSpec(**{"environment": default_environment, **raw})
+    case = CaseSpec(**{**defaults, **raw})
     if case.environment not in ENVIRONMENTS:
         raise PackageError(f"case {name}: environment must be one of {', '.join(ENVIRONMENTS)}")
     if case.visibility not in VISIBILITIES:

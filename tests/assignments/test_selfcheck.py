@@ -1,8 +1,9 @@
 """Every built-in assignment passes its self-check through real containers: the reference scores
 full marks, the starter 0, and every mutant loses points (kill rate 100%).
 
-One self-check per package and session: its reference outputs are computed once (through one
-shared cache) and every test of that package reads the same report. About 2.5 min on 2 cores.
+One self-check per package and session, on one fresh draw (printed, so a failure can be
+replayed): its reference outputs are computed once and every test of that package reads the
+same report.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.package import load_package
-from grader.reference import MemoryCache
+from grader.reference import Draw
 from grader.sandbox import DockerSandbox
 from grader.selfcheck import SelfCheckReport, format_table, run_selfcheck
 
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.docker
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 SLUGS = sorted(p.parent.name for p in ASSIGNMENTS.glob("*/assignment.toml"))
-SEED = 20261122
 LABEL = "dlgrader.test-selfcheck"
 
 
@@ -48,13 +48,14 @@ def sandbox() -> Iterator[DockerSandbox]:
 @pytest.fixture(scope="module")
 def report(sandbox: DockerSandbox) -> Callable[[str], SelfCheckReport]:
     """The self-check of a built-in package, run once per module and shared by its tests."""
-    cache, reports = MemoryCache(), {}
+    reports: dict[str, SelfCheckReport] = {}
 
     def get(slug: str) -> SelfCheckReport:
         if slug not in reports:
             package = load_package(ASSIGNMENTS / slug)
-            reports[slug] = run_selfcheck(package, sandbox, cache, SEED)
-            print(f"\n{slug}:\n{format_table(reports[slug])}")
+            draw = Draw.fresh()
+            reports[slug] = run_selfcheck(package, sandbox, draw=draw)
+            print(f"\n{slug} ({draw}):\n{format_table(reports[slug])}")
         return reports[slug]
 
     return get

@@ -35,7 +35,7 @@ def pool(app_config) -> GpuPool:
 
 def job(kind: str) -> GradingJob:
     package = load_package(FLEET / kind)
-    return GradingJob(files=package.solution_files(), package=package, seed=11)
+    return GradingJob(files=package.solution_files(), package=package)
 
 
 def test_every_gpu_busy_raises_no_free_gpu(ctx, pool, monkeypatch):

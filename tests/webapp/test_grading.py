@@ -11,7 +11,7 @@ from grader.sandbox import SandboxError
 from webapp import grading
 from webapp.extensions import db
 from webapp.models import GradingRun, RunState, Submission
-from webapp.reference_cache import DatabaseReferenceCache
+from webapp.reference_bank import DatabaseReferenceBank
 from webapp.submitting import request_regrade
 
 
@@ -50,15 +50,16 @@ def test_claim_is_exclusive(ctx, sub_id):
     assert run.started_at is not None
 
 
-def test_build_job_carries_files_suite_and_seed(ctx, sub_id):
-    """The job holds the submitted files, the run's suite package and its secret seed."""
+def test_build_job_carries_files_and_suite_but_no_fixed_draw(ctx, sub_id):
+    """The job holds the submitted files and the run's suite package; the grader draws fresh
+    inputs for the run (no seed fixed per suite version)."""
     claim = grading.claim_run(sub_id, worker="w1")
     job = grading.build_job(claim)
     run = run_of(sub_id)
     assert job.files == {"layers.py": b"def double(x):\n    return 2 * x\n"}
     assert job.package.sha256 == run.suite.sha256
     assert job.package.config.slug == "toy"
-    assert job.seed == run.suite.seed and 0 <= job.seed < 2**63
+    assert job.draw is None and job.reference is None
 
 
 def test_gpu_device_only_for_gpu_suites(ctx, make):
@@ -211,11 +212,14 @@ def test_grade_claimed_stores_the_result(ctx, sub_id):
     assert run_of(sub_id).score == 8.0
 
 
-def test_reference_cache_round_trip(ctx):
-    """The database cache returns what was put; a second put of the same key is harmless."""
-    cache = DatabaseReferenceCache()
-    key = "ab" * 32 + ":123:cpu"
-    assert cache.get(key) is None
-    cache.put(key, b"\x93NUMPY blob")
-    cache.put(key, b"\x93NUMPY blob")
-    assert cache.get(key) == b"\x93NUMPY blob"
+def test_reference_bank_hands_each_entry_out_once(ctx):
+    """Entries come back oldest first, each exactly once, only under their own key."""
+    bank = DatabaseReferenceBank()
+    key, other = "ab" * 32 + ":cpu:h1", "ab" * 32 + ":cuda:h1"
+    assert bank.take(key) is None
+    bank.add(key, b"first")
+    bank.add(key, b"second")
+    bank.add(other, b"gpu")
+    assert bank.size(key) == 2
+    assert [bank.take(key), bank.take(key), bank.take(key)] == [b"first", b"second", None]
+    assert bank.take(other) == b"gpu" and bank.size(other) == 0
