@@ -205,10 +205,14 @@ def regressor_predict(ctx) -> dict:
 
 
 def train_adding(ctx) -> dict:
+    """train_regressor on this run's variant of the adding task (hidden/rundata.py); returns
+    the learned weights. The held-out sequences never enter the sandbox: hidden/checks.py runs
+    these weights through the handout's model on the worker and measures the error there."""
     model_mod = ctx.module("sequence_model")
-    x = np.load(ctx.data("adding_train_x.npy"), allow_pickle=False)
-    y = np.load(ctx.data("adding_train_y.npy"), allow_pickle=False)
-    test_x = np.load(ctx.data("adding_test_x.npy"), allow_pickle=False)
+    x = np.load(ctx.data("run/adding_train_x.npy"), allow_pickle=False)
+    y = np.load(ctx.data("run/adding_train_y.npy"), allow_pickle=False)
     seed = int(ctx.rng.integers(2**32))
     model = model_mod.train_regressor(x.copy(), y.copy(), np.random.default_rng(seed))
-    return {"pred": np.asarray(model.predict(test_x.copy()), dtype=np.float64).reshape(-1)}
+    params = model.params
+    # Only the six documented arrays go out; a missing one is reported by the check.
+    return {k: np.asarray(params[k], dtype=np.float64) for k in REGRESSOR_KEYS if k in params}
