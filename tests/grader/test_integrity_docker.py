@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader import engine
-from grader.job import CaseStatus, GradingResult
+from grader.engine import grade
+from grader.job import CaseStatus, GradingJob, GradingResult
+from grader.package import load_package
 
 pytestmark = pytest.mark.docker
 
@@ -165,3 +168,30 @@ def test_case_code_cannot_reach_the_record_channel_or_its_key(
     assert case(result, "matmul").status == CaseStatus.ERROR  # forged "ok" records ignored
     assert [c.status for c in result.cases[2:]] == [CaseStatus.PASSED] * 3  # init lived on
     assert "unauthenticated line" not in result.log  # nothing forged even reached the stream
+
+
+# ---------------------------------------------------------------- finding 4: forbidden libraries
+
+AUTOGRAD_BACKWARD = """
+
+def linear_backward(dout, cache):
+    import pydoc  # routes the static check does not see
+    torch = pydoc.locate("to" + "rch")
+    x, W, b = (torch.tensor(a, requires_grad=True) for a in cache)
+    out = x @ W.T + b
+    out.backward(torch.tensor(dout))
+    return x.grad.numpy(), W.grad.numpy(), b.grad.numpy()
+"""
+
+
+def test_torch_autograd_reached_around_the_static_check_is_not_there(sandbox):
+    """Finding 4: backprop forbids torch; a backward pass that reaches it by pydoc.locate
+    passes the static check, but torch is not installed where the case runs."""
+    backprop = load_package(Path(__file__).resolve().parents[2] / "assignments" / "backprop")
+    files = backprop.solution_files()
+    files["layers.py"] += AUTOGRAD_BACKWARD.encode()
+    result = grade(GradingJob(files, backprop), sandbox)
+    backward = case(result, "linear_backward")
+    assert backward.status == CaseStatus.ERROR
+    assert "NoneType" in backward.detail  # pydoc.locate found no torch
+    assert case(result, "linear_forward").status == CaseStatus.PASSED
