@@ -26,7 +26,8 @@ def test_cuda_out_of_memory_in_a_case_is_reported_with_the_gpu_limit(run_toy, so
     relu = next(c for c in result.cases if c.name == "relu")
     assert relu.status == CaseStatus.MEMORY and relu.points == 0
     assert relu.feedback == "GPU out of memory (limit 4096 MiB)"
-    assert relu.detail.startswith("OutOfMemoryError: CUDA out of memory") and "ops.py line" in relu.detail
+    assert relu.detail.startswith("OutOfMemoryError: CUDA out of memory")
+    assert "ops.py line" in relu.detail
     assert result.score == 10.0
 
 
