@@ -91,7 +91,7 @@ def test_config_is_valid(profile):
 def test_default_profile_runs_the_cpu_stack(services):
     assert active(services, set()) == CORE
     assert active(services, {"gpu"}) == CORE | {"worker-gpu"}
-    assert active(services, {"images"}) == CORE | {"sandbox-cpu", "sandbox-cuda"}
+    assert active(services, {"images"}) == CORE | {"sandbox-cpu", "sandbox-numpy", "sandbox-cuda"}
     assert services["web"]["command"][0] == "gunicorn"
     assert "pgdata:/var/lib/postgresql/data" in " ".join(services["postgres"]["volumes"])
     for name in ("postgres", "redis", "web", "worker-cpu"):
