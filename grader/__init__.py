@@ -2,11 +2,12 @@
 
 Public API (the web side and the Celery task use only these names):
 
-    grade(job, sandbox, cache) -> GradingResult             grader.engine
+    grade(job, sandbox, bank=None) -> GradingResult         grader.engine
+    fill_bank(package, sandbox, bank) (idle-time work)      grader.engine
     SuiteError (the suite's own solution fails)             grader.engine
-    DockerSandbox(image=..., client=None, runtime=None)     grader.sandbox
+    DockerSandbox(image=..., numpy_image=..., labels=...)   grader.sandbox
     SandboxError (infrastructure: retry, never score 0)     grader.sandbox
-    ReferenceCache protocol, MemoryCache, DirectoryCache    grader.reference
+    Draw, ReferenceBank protocol, MemoryBank                grader.reference
     check_forbidden(files, config) -> list[str]             grader.forbidden
     load_package(path_or_zip_bytes) -> Package              grader.package
 
@@ -20,11 +21,12 @@ import importlib
 
 _EXPORTS = {
     "grade": "grader.engine",
+    "fill_bank": "grader.engine",
     "SuiteError": "grader.engine",
     "DockerSandbox": "grader.sandbox",
     "SandboxError": "grader.sandbox",
-    "MemoryCache": "grader.reference",
-    "DirectoryCache": "grader.reference",
+    "Draw": "grader.reference",
+    "MemoryBank": "grader.reference",
     "check_forbidden": "grader.forbidden",
     "load_package": "grader.package",
 }
