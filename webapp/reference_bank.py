@@ -88,7 +88,11 @@ def fill_while_idle(target: int, sandbox, budget: int) -> int:
         key = bank_key(package.sha256, "cpu")
         while added < budget and bank.size(key) < target and queue_is_idle():
             db.session.commit()
-            fill_bank(package, sandbox, bank)
+            try:
+                fill_bank(package, sandbox, bank)
+            except Exception:  # a broken suite or sandbox: runs will say so; try the next suite
+                log.exception("could not precompute a reference for suite %s", suite_id)
+                break
             added += 1
     db.session.commit()
     return added
