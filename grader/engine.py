@@ -111,7 +111,7 @@ def grade(job: GradingJob, sandbox: Sandbox, bank: ReferenceBank | None = None) 
     if reference is None and job.draw is None and bank is not None:
         reference = take_reference(bank, job.package, job.gpu_device)
     draw = reference.draw if reference is not None else (job.draw or Draw.fresh())
-    run_data = _prepare(job.package, draw)
+    run_data = run_data_for(job.package, draw)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reference") as pool:
         future = None
         if reference is None:  # the bank was empty: compute it alongside the student's run
@@ -149,13 +149,14 @@ def fill_bank(
 ) -> Reference:
     """Compute the reference for one fresh draw and put it in the bank (idle-time work)."""
     draw = Draw.fresh()
-    outputs = compute_reference(package, draw, _prepare(package, draw), gpu_device, sandbox)
+    outputs = compute_reference(package, draw, run_data_for(package, draw), gpu_device, sandbox)
     reference = Reference(draw, outputs)
     bank.add(bank_key(package.sha256, device_kind(gpu_device)), serialize_reference(reference))
     return reference
 
 
-def _prepare(package: Package, draw: Draw) -> RunData:
+def run_data_for(package: Package, draw: Draw) -> RunData:
+    """The draw's run data (hidden/rundata.py); a broken rundata.py is the suite's fault."""
     try:
         return prepare_run(package, draw.secret)
     except RunDataError as exc:

@@ -341,8 +341,9 @@ def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) 
                 return _with_output(record, pipes)
 
 
-def _kill_and_reap(zygote: Zygote, pid: int | None) -> int | None:
-    """SIGKILL the case; its exit status from the zygote, or None (the zygote is then killed)."""
+def _kill_and_reap(zygote: Zygote, pid: int | None) -> None:
+    """SIGKILL the case and wait for the zygote to report its exit; a zygote that does not
+    (stopped or gone) is killed: no later case can trust it."""
     _kill_group(pid)
     deadline = time.monotonic() + EXIT_GRACE_S
     while (left := deadline - time.monotonic()) > 0:
@@ -350,9 +351,8 @@ def _kill_and_reap(zygote: Zygote, pid: int | None) -> int | None:
         if message is None:
             break
         if "exit" in message:
-            return message["exit"]
-    zygote.kill()  # stopped or gone: no later case can trust it
-    return None
+            return
+    zygote.kill()
 
 
 def _with_output(record: dict, pipes: CasePipes) -> dict:

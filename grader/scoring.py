@@ -17,6 +17,7 @@ import numpy as np
 from grader.job import CaseResult, CaseStatus
 from grader.package import CaseSpec
 from grader.protocol import CaseRecord
+from grader.rundata import load_trusted
 
 Outputs = dict[str, np.ndarray]
 # check(student, reference, labels) or check(student, reference, labels, held): `held` is the
@@ -208,10 +209,7 @@ def _cross_entropy(probs: np.ndarray, labels: np.ndarray) -> float:
 
 def load_checks(source: bytes, origin: str = "hidden/checks.py") -> types.ModuleType:
     """Execute the package's trusted checks.py (on the worker) and return it as a module."""
-    module = types.ModuleType("_dlgrader_checks")
-    module.__file__ = origin
-    exec(compile(source, origin, "exec"), module.__dict__)
-    return module
+    return load_trusted(source, origin, "_dlgrader_checks")
 
 
 def run_custom(

@@ -181,10 +181,10 @@ def _shared_reference(
     package: Package, sandbox: Sandbox, draw: Draw, gpu_device: str | None
 ) -> Reference:
     """The reference outputs for `draw`, computed once for every implementation."""
-    from grader.engine import _prepare, compute_reference
+    from grader.engine import compute_reference, run_data_for
     from grader.reference import Reference
 
-    outputs = compute_reference(package, draw, _prepare(package, draw), gpu_device, sandbox)
+    outputs = compute_reference(package, draw, run_data_for(package, draw), gpu_device, sandbox)
     return Reference(draw, outputs)
 
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from casekit import judge, run_case
+from casekit import judge, run_case, run_without_torch
 
 from grader.engine import Judge
 from grader.package import load_package
@@ -287,51 +284,6 @@ def test_numpy_cases_never_need_torch(package):
             assert "torch" not in text and '"lenet"' not in text, node.name
     top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     assert all("torch" not in ast.unparse(n) for n in top_imports)
-
-
-BLOCK_AND_RUN = """
-import sys
-from importlib.abc import MetaPathFinder
-
-
-class Absent(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"torch", "scipy", "sklearn"}:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-
-sys.meta_path.insert(0, Absent())
-from pathlib import Path
-import tempfile
-from casekit import run_case
-from grader.package import load_package
-
-package_dir, impl = Path(sys.argv[1]), sys.argv[2]
-config = load_package(package_dir).config
-names = [c.name for c in config.cases if c.environment == "numpy"]
-with tempfile.TemporaryDirectory() as tmp:
-    for name in names:
-        run_case(package_dir, package_dir / impl, name, seed=1, secret=1, tmp_path=Path(tmp))
-assert "torch" not in sys.modules
-print("ran", len(names))
-"""
-
-
-def run_without_torch(package_dir: Path, impl: str = "solution") -> str:
-    """Run every "numpy"-environment case on `impl` in a process where torch, scipy and sklearn
-    cannot be imported (as in the numpy sandbox image); return its output."""
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(Path(__file__).parent)])}
-    run = subprocess.run(
-        [sys.executable, "-c", BLOCK_AND_RUN, str(package_dir), impl],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
-    return run.stdout
 
 
 def test_numpy_cases_run_where_torch_is_not_importable():
