@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 
-.PHONY: run test lint format image venv clean
+.PHONY: run test selfcheck lint format image venv clean machine machine-test
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,28 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-image: venv
+# The Docker engine and Redis (and for the tests Chromium and docker-compose): installed and
+# started when missing, as root on Debian; elsewhere the exact commands are printed.
+machine:
+	bash scripts/machine.sh
+
+machine-test:
+	bash scripts/machine.sh --test
+
+image: venv machine
 	bash grader/images/build_local.sh
 
-run: venv
+run: venv machine
 	PORT=$(PORT) bash scripts/run.sh
 
-test: venv image
+test: venv machine-test image
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every built-in assignment's self-check on SEEDS fresh seeds (default 5; minutes, not in `make
+# test`, which checks one seed): reference full, starter 0, every mutant killed on every seed.
+SEEDS ?= 5
+selfcheck: venv image
+	DLGRADER_SELFCHECK_SEEDS=$(SEEDS) $(PY) -m pytest -s -q tests/assignments/test_selfcheck.py
 
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -6,7 +6,8 @@ none when there is no nvidia-smi. UUIDs are preferred: they name the same device
 host's Docker engine whatever order a container sees the GPUs in.
 
 Leases are `fcntl.flock` locks on one file per (device, slot) in a lock directory
-(GRADER_GPU_LOCK_DIR). GRADER_GPU_SHARING=N gives each device N slots, so N runs may share it.
+(GRADER_GPU_LOCK_DIR). GRADER_GPU_SHARING=N gives each device N slots, so N runs may share it
+(only with the explicit opt-in below: sharing is unsafe).
 Why flock rather than Redis keys with a TTL refreshed while a run lasts:
 - the kernel drops a lock when its process dies, however it dies (SIGKILL, the OOM killer,
   Celery's hard time limit): a crashed run cannot leak its GPU, and the GPU is free at once,
@@ -19,6 +20,23 @@ several `celery worker` processes do; worker containers need the host directory 
 (docker-compose.yml mounts /run/dlgrader/gpu-locks). Use a local filesystem (flock over NFS is
 not dependable). Limit: a sandbox whose worker was killed mid-run keeps its GPU until the
 harness's per-case timeouts end it, after the lease is already free again.
+
+Sharing a GPU is unsafe, so a worker refuses it unless the deployer opts in. A run's GPU
+memory cap ([limits] gpu_memory_mb) is torch.cuda.set_per_process_memory_fraction, set by the
+harness inside the case's own process: the student's code can set it again (1.0) and take the
+whole device, and nothing outside the process stops it: Docker's device request and CUDA
+give a container no GPU memory limit of its own. What does isolate memory: MIG, where each
+instance is its own device with its own memory (list the instances' UUIDs in GRADER_GPUS and
+keep sharing at 1); or an MPS server's pinned device memory limit (the control daemon's
+set_default_device_pinned_mem_limit, CUDA_MPS_PINNED_DEVICE_MEM_LIMIT), enforced by the server
+outside the client, which would need an MPS server per GPU and its pipe directory in every
+sandbox: not supported here (nor the cgroup v2 dmem limits of the newest drivers and kernels).
+So GRADER_GPU_SHARING above 1 needs GRADER_GPU_SHARING_UNSAFE=1 as well (check_sharing_allowed;
+the worker's start-up check calls it), and even then a co-tenant's out-of-memory error is never
+scored against a run: a lease on a device with several slots is `shared`, the job carries it
+(GradingJob.gpu_shared) and the engine turns a case's CUDA out-of-memory error on a shared GPU
+into CoTenantOutOfMemory (a SandboxError: the run is retried, and after its retries it fails
+without a score) unless the case itself held more than its cap (over_gpu_cap).
 """
 
 from __future__ import annotations
@@ -42,10 +60,31 @@ NVIDIA_SMI_TIMEOUT_S = 10.0
 POLL_S = 0.25  # how often a waiting lease tries again
 UUID_RE = re.compile(r"\(UUID: ([^)]+)\)")
 UNSAFE_CHARS_RE = re.compile(r"[^A-Za-z0-9_.-]")
+SHARING_UNSAFE = "GRADER_GPU_SHARING_UNSAFE"  # "1": allow GRADER_GPU_SHARING > 1 (see above)
+MIB = 1024 * 1024
+# What the harness appends to the exception text of a case that ran out of GPU memory (see
+# grader/harness.py, gpu_usage_note): the case process's reserved memory and its cap, in MiB.
+GPU_USAGE_RE = re.compile(
+    r"\[GPU memory when it ran out: (\d+) MiB held by this case, cap (\d+) MiB\]\s*$"
+)
+# torch's caching allocator names the block it failed to get: "Tried to allocate 2.00 GiB".
+TRIED_RE = re.compile(r"Tried to allocate (\d+(?:\.\d+)?) (bytes|KiB|MiB|GiB|TiB)")
+UNIT_BYTES = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+PRINTED_ROUNDING = 0.005  # torch prints sizes with two decimals
 
 
 class NoFreeGpu(SandboxError):
     """Every slot of every GPU stayed leased for the whole wait: try the run again later."""
+
+
+class CoTenantOutOfMemory(SandboxError):
+    """A case ran out of GPU memory on a shared GPU without holding more than its own cap:
+    another run on the device most likely took the memory. Not the student's fault, so the run
+    is not scored; it is retried like any infrastructure failure."""
+
+
+class UnsafeGpuSharing(ValueError):
+    """GRADER_GPU_SHARING > 1 without the explicit opt-in; the message says what to do."""
 
 
 def parse_gpu_setting(raw: str) -> list[str]:
@@ -102,13 +141,55 @@ def gpu_sharing(env: Mapping[str, str] = os.environ) -> int:
     return value
 
 
+def check_sharing_allowed(sharing: int, devices: Sequence[str], env: Mapping[str, str]) -> None:
+    """Raise UnsafeGpuSharing when runs would share a GPU (sharing > 1 on a worker with GPUs)
+    and the deployer has not opted in with GRADER_GPU_SHARING_UNSAFE=1.
+
+    Why: the per-run GPU memory cap is set inside the student's own process and the student's
+    code can lift it, so a co-tenant can take the memory another run needs (module docstring).
+    """
+    if sharing <= 1 or not devices or env.get(SHARING_UNSAFE, "").strip() == "1":
+        return
+    raise UnsafeGpuSharing(
+        f"GRADER_GPU_SHARING={sharing} lets {sharing} runs share one GPU, but a run's GPU memory "
+        "cap is set inside the student's own process and the student's code can lift it, taking "
+        "the memory the other runs need. To give runs a GPU of their own each, split the GPU "
+        "with MIG and list the MIG instances' UUIDs in GRADER_GPUS with GRADER_GPU_SHARING=1. "
+        f"To share anyway, knowing the cap is only advisory, also set {SHARING_UNSAFE}=1."
+    )
+
+
+def over_gpu_cap(message: str) -> bool:
+    """Whether a case's CUDA out-of-memory error shows the case itself over its GPU memory cap:
+    what its process held plus the block torch failed to get is more than the cap (the same
+    test torch's caching allocator applies before it asks the device). False when the message
+    lacks the harness's measurement. The request is read as its smallest printed value and the
+    harness rounds held down and the cap up, so doubt counts as within the cap (retried).
+
+    Who wrote this: the message comes from the case's own process, which runs the student's
+    code, so a student can fake it. Faking can only choose between a retry (within the cap;
+    after the retries the run fails without a score) and MEMORY (0 points for that case): never
+    points. A genuine measurement is what torch itself reports."""
+    usage = GPU_USAGE_RE.search(message)
+    if usage is None:
+        return False
+    held_mib, cap_mib = int(usage.group(1)), int(usage.group(2))
+    tried = TRIED_RE.search(message)
+    wanted_mib = 0.0
+    if tried is not None:
+        wanted_mib = (float(tried.group(1)) - PRINTED_ROUNDING) * UNIT_BYTES[tried.group(2)] / MIB
+    return held_mib + max(wanted_mib, 0.0) > cap_mib
+
+
 @dataclass
 class Lease:
-    """One slot of one GPU, held until release() or until this process ends."""
+    """One slot of one GPU, held until release() or until this process ends. `shared`: the
+    device has other slots, so other runs may use it at the same time (GradingJob.gpu_shared)."""
 
     device: str
     slot: int
     fd: int | None
+    shared: bool = False
 
     @property
     def key(self) -> str:
@@ -123,7 +204,8 @@ class Lease:
 
 
 class GpuPool:
-    """Leases on `devices`, `sharing` runs per device, shared by all processes using lock_dir."""
+    """Leases on `devices`, `sharing` runs per device, shared by all processes using lock_dir.
+    A pool with sharing > 1 is only built for a worker that opted in (check_sharing_allowed)."""
 
     def __init__(
         self, devices: Sequence[str], sharing: int = 1, lock_dir: Path = DEFAULT_LOCK_DIR
@@ -150,7 +232,7 @@ class GpuPool:
             for device in self.devices:
                 fd = _try_lock(self.lock_path(device, slot))
                 if fd is not None:
-                    return Lease(device, slot, fd)
+                    return Lease(device, slot, fd, shared=self.sharing > 1)
         return None
 
     def lease(self, wait_s: float = 0.0) -> Lease:
@@ -191,6 +273,7 @@ def _try_lock(path: Path) -> int | None:
 
 def pool_from_env(env: Mapping[str, str] = os.environ) -> GpuPool:
     """The pool this worker process leases from, configured by GRADER_GPUS,
-    GRADER_GPU_SHARING and GRADER_GPU_LOCK_DIR."""
+    GRADER_GPU_SHARING and GRADER_GPU_LOCK_DIR. It does not judge sharing: the worker's
+    start-up check (webapp.fleet) refuses sharing > 1 without GRADER_GPU_SHARING_UNSAFE=1."""
     lock_dir = Path(env.get("GRADER_GPU_LOCK_DIR") or DEFAULT_LOCK_DIR)
     return GpuPool(discover_gpus(env), gpu_sharing(env), lock_dir)

@@ -17,10 +17,14 @@ Three kinds of process, and who can reach whom (threat model: DESIGN.md, "Integr
 - The zygote, forked before the key exists: it imports the preload modules and cases.py once,
   never submitted code, and forks one child per case on the supervisor's request. Its stdio
   is /dev/null; it is non-dumpable too.
-- One case child per case, forked from the zygote: it holds only its reply pipe and its print
-  pipe (every other descriptor is closed before submitted code runs), imports the submission,
-  calls the case and writes the outputs as .npy bytes on the reply pipe. Whatever it does, it
-  can reach its own pipes only; the supervisor tags what arrives with the case's name.
+- One case child per case, forked from the zygote: it holds only its reply pipe, its print
+  pipe and its stack pipe (every other descriptor is closed before submitted code runs),
+  imports the submission, calls the case and writes the outputs as .npy bytes on the reply
+  pipe. Whatever it does, it can reach its own pipes only; the supervisor tags what arrives
+  with the case's name. Shortly before the case's limit, faulthandler writes the child's
+  stack on the stack pipe; on a time-out the supervisor names the frames in submitted files
+  ("where the code was"). It is feedback only: a child that writes there itself misleads
+  nobody but its own student, and hidden files' frames are never named.
 
 The supervisor writes one line per event on stdout, `<json> <hmac-sha256 hex>`, with a
 sequence number inside the JSON; grader/protocol.py verifies both. Scoring happens outside.
@@ -31,6 +35,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import faulthandler
+import fcntl
 import hashlib
 import hmac
 import importlib
@@ -39,6 +45,7 @@ import io
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -50,6 +57,10 @@ import zlib
 
 import numpy as np
 
+# numpy imports numpy.random lazily, on first use: ~15 ms in EVERY case child (each a fresh
+# fork) unless it is loaded here, once, before the zygote forks.
+import numpy.random  # noqa: F401
+
 JOB = os.path.dirname(os.path.abspath(__file__))
 SUBMISSION = os.path.join(JOB, "submission")
 HIDDEN = os.path.join(JOB, "hidden")
@@ -59,8 +70,13 @@ MAX_MESSAGE = 500
 KEY_HEX_CHARS = 64  # the record key arrives on stdin as 64 hex digits and a newline
 MIB = 1024 * 1024
 MIN_GPU_FRACTION = 1e-3  # set_per_process_memory_fraction refuses 0
+GPU_OOM_WORDS = ("CUDA out of memory", "CUDA error: out of memory")
 PR_SET_DUMPABLE = 4
 REPLY_FD = 3  # a case child's reply pipe
+STACK_FD = 4  # a case child's stack pipe: faulthandler writes its stack there before the limit
+STACK_EARLY_S = 0.3  # how long before its limit a case's stack is taken
+STACK_CAP = 16 * 1024  # bytes of stack dump the supervisor reads
+STACK_FRAMES = 4  # frames in submitted files named in a time-out's message
 MAX_FD = 1024  # the sandbox's nofile limit
 EXIT_GRACE_S = 2.0  # after a kill: how long the zygote may take to report the exit
 DRAIN_ROUNDS = 64  # reads after a case ended (a grandchild may keep a pipe open and flood)
@@ -248,10 +264,12 @@ def run_case(zygote: Zygote, name: str, timeout_s: float, task: dict) -> dict:
         return _record("error", "not run: an earlier case stopped the case runner", started)
     reply_r, reply_w = os.pipe()
     print_r, print_w = os.pipe()
-    sent = zygote.send({"case": name}, [reply_w, print_w])
-    os.close(reply_w)
-    os.close(print_w)
+    stack_r, stack_w = os.pipe()
+    sent = zygote.send({"case": name}, [reply_w, print_w, stack_w])
+    for fd in (reply_w, print_w, stack_w):
+        os.close(fd)
     pipes = CasePipes(reply_r, print_r, int(task["max_case_bytes"]), int(task["print_cap"]))
+    pipes.stack_fd = stack_r
     try:
         if not sent:
             return _record("error", "not run: an earlier case stopped the case runner", started)
@@ -271,6 +289,7 @@ class CasePipes:
         self.reply_cap = reply_cap
         self.print_cap = print_cap
         self.print_total = 0
+        self.stack_fd: int | None = None
 
     @property
     def oversize(self) -> bool:
@@ -304,10 +323,22 @@ class CasePipes:
             text += "\n[... more output from this case was dropped ...]\n"
         return text
 
+    def stack(self) -> str:
+        """What is already on the stack pipe (bounded; never waits)."""
+        data = bytearray()
+        while self.stack_fd is not None and len(data) < STACK_CAP:
+            ready, _, _ = select.select([self.stack_fd], [], [], 0)
+            chunk = os.read(self.stack_fd, STACK_CAP - len(data)) if ready else b""
+            if not chunk:
+                break
+            data += chunk
+        return data.decode("utf-8", errors="replace")
+
     def close(self) -> None:
-        for fd in (self.reply_fd, self.print_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        for fd in (self.reply_fd, self.print_fd, self.stack_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) -> dict:
@@ -318,9 +349,10 @@ def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) 
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
+            where = where_it_was(pipes.stack())
             _kill_and_reap(zygote, pid)
             why = f"ran past its time limit of {timeout_s:g} s"
-            return _with_output(_record("timeout", why, started), pipes)
+            return {**_with_output(_record("timeout", why, started), pipes), "where": where}
         watch = [zygote.sock, *sorted(pipes.open)]
         ready, _, _ = select.select(watch, [], [], left)
         pipes.read([fd for fd in ready if fd != zygote.sock])
@@ -417,16 +449,16 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
     sock.send(b"{}")
     while True:
         try:
-            data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 2)
+            data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 3)
         except OSError:
             os._exit(0)
-        if not data or len(fds) != 2:
+        if not data or len(fds) != 3:
             os._exit(0)
         name = json.loads(data)["case"]
         pid = os.fork()
         if pid == 0:
             try:
-                child_main(name, cases, task, fds[0], fds[1])
+                child_main(name, cases, task, fds)
             finally:
                 os._exit(70)
         with contextlib.suppress(OSError):  # the child does it too: no race with killpg
@@ -451,12 +483,15 @@ def load_cases():
 # ---------------------------------------------------------------- a case child
 
 
-def child_main(name: str, cases, task: dict, reply_fd: int, print_fd: int) -> None:
-    """Run one case in this (forked) process and send its outputs; never returns."""
+def child_main(name: str, cases, task: dict, fds: list[int]) -> None:
+    """Run one case in this (forked) process and send its outputs; never returns.
+    `fds`: its reply, print and stack pipes."""
     me = os.getpid()
     os.setpgid(0, 0)
     _prefer_me_for_oom()
-    _only_my_pipes(reply_fd, print_fd)
+    _only_my_pipes(*fds)
+    limit = next(float(c["timeout_s"]) for c in task["cases"] if c["name"] == name)
+    faulthandler.dump_traceback_later(max(limit - STACK_EARLY_S, limit / 2), file=STACK_FD)
     os.chdir(WORK)
     sys.meta_path.insert(0, SubmissionFinder(task["modules"]))
     seed = int(task["seed"])
@@ -468,7 +503,8 @@ def child_main(name: str, cases, task: dict, reply_fd: int, print_fd: int) -> No
         if os.getpid() != me:  # a process the student forked: it must not answer
             os._exit(0)
         print_student_traceback(exc)
-        payload = {"error": describe(exc)}
+        note = gpu_usage_note(exc, int(task.get("gpu_memory_mb", 0)))
+        payload = {"error": describe(exc)[: MAX_MESSAGE - len(note)] + note}
     if os.getpid() != me:
         os._exit(0)
     sys.stdout.flush()
@@ -478,13 +514,16 @@ def child_main(name: str, cases, task: dict, reply_fd: int, print_fd: int) -> No
     os._exit(0)
 
 
-def _only_my_pipes(reply_fd: int, print_fd: int) -> None:
-    """stdout and stderr to the print pipe, the reply pipe on REPLY_FD, stdin from /dev/null,
-    and every other descriptor (the zygote's socket, anything inherited) closed."""
+def _only_my_pipes(reply_fd: int, print_fd: int, stack_fd: int) -> None:
+    """stdout and stderr to the print pipe, the reply pipe on REPLY_FD, the stack pipe on
+    STACK_FD, stdin from /dev/null, and every other descriptor (the zygote's socket, anything
+    inherited) closed."""
     os.dup2(print_fd, 1)
     os.dup2(print_fd, 2)
+    stack_fd = fcntl.fcntl(stack_fd, fcntl.F_DUPFD, STACK_FD + 1)  # clear of REPLY_FD, STACK_FD
     os.dup2(reply_fd, REPLY_FD)
-    os.closerange(REPLY_FD + 1, MAX_FD)
+    os.dup2(stack_fd, STACK_FD)
+    os.closerange(STACK_FD + 1, MAX_FD)
     _null_stdin()
     sys.stdout.reconfigure(line_buffering=True)  # prints survive a later SIGKILL
 
@@ -512,6 +551,39 @@ def _device(wanted: str, gpu_memory_mb: int = 0) -> str:
     total = torch.cuda.get_device_properties(0).total_memory
     torch.cuda.set_per_process_memory_fraction(gpu_memory_fraction(gpu_memory_mb, total), 0)
     return "cuda"
+
+
+def gpu_usage_note(exc: BaseException, gpu_memory_mb: int) -> str:
+    """For a CUDA out-of-memory error of a case on the GPU: what this case's process held (the
+    caching allocator's reserved memory) and its cap, appended to the exception text, so the
+    worker can tell a case over its own cap (MEMORY) from one that a co-tenant on a shared GPU
+    starved (retried): grader/gpus.py, over_gpu_cap. Measured in this process, after the
+    student's code raised, so it is only as trustworthy as that code (see over_gpu_cap)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not _is_gpu_oom(exc):
+        return ""
+    try:
+        if not torch.cuda.is_initialized():
+            return ""
+        held = int(torch.cuda.memory_reserved(0))
+        total = int(torch.cuda.get_device_properties(0).total_memory)
+    except Exception:
+        return ""
+    return format_gpu_usage(held, gpu_memory_fraction(gpu_memory_mb, total) * total)
+
+
+def format_gpu_usage(held_bytes: int, cap_bytes: float) -> str:
+    """' [GPU memory when it ran out: H MiB held by this case, cap C MiB]' (held rounded down,
+    the cap up: a doubt counts as within the cap)."""
+    held_mib = int(held_bytes) // MIB
+    cap_mib = -(-int(cap_bytes) // MIB)
+    return f" [GPU memory when it ran out: {held_mib} MiB held by this case, cap {cap_mib} MiB]"
+
+
+def _is_gpu_oom(exc: BaseException) -> bool:
+    """torch.OutOfMemoryError, or a RuntimeError worded like one (older torch, kernels)."""
+    text = str(exc)
+    return type(exc).__name__ == "OutOfMemoryError" or any(w in text for w in GPU_OOM_WORDS)
 
 
 def gpu_memory_fraction(limit_mb: int, total_bytes: int) -> float:
@@ -584,6 +656,28 @@ def describe(exc: BaseException) -> str:
         if _submitted(frame.filename):
             where = f"{os.path.basename(frame.filename)} line {frame.lineno}"
     return f"{text} ({where})" if where else text
+
+
+_FRAME = re.compile(
+    r'^\s*File "(?P<path>[^"\n]{1,4096})", line (?P<line>\d{1,9}) in (?P<func>[\w<>]{1,80})$'
+)
+_THREAD = re.compile(r"^(Current thread|Thread) 0x[0-9a-f]+")
+
+
+def where_it_was(dump: str) -> str:
+    """From a faulthandler dump (innermost frame first), the innermost frames in submitted
+    files of the first thread that has any: 'conv.py line 42 in conv_forward < ...'."""
+    threads: list[list[str]] = []
+    for line in dump.splitlines():
+        if _THREAD.match(line):
+            threads.append([])
+            continue
+        frame = _FRAME.match(line)
+        if frame and threads and _submitted(frame["path"]):
+            name = os.path.basename(frame["path"])
+            threads[-1].append(f"{name} line {frame['line']} in {frame['func']}")
+    frames = next((t for t in threads if t), [])
+    return " < ".join(frames[:STACK_FRAMES])
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from grader.package import Package
     from grader.reference import Draw, Reference
 
@@ -67,6 +69,16 @@ class GradingJob:
     gpu_device: str | None = None  # device id the worker leased for this run, if any
     reference: Reference | None = None
     draw: Draw | None = None
+    # The leased device has other slots (GRADER_GPU_SHARING > 1, grader/gpus.py): other runs
+    # may use it at the same time, so a case's CUDA out-of-memory error is retried, not scored,
+    # unless the case itself held more than its cap.
+    gpu_shared: bool = False
+    # Told each case's name as the harness starts it (a live page's "now running"); display
+    # only: it never changes what is scored.
+    on_case: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    # Grade only these cases (the self-check's staged mutants; never a student's run): the
+    # result holds those cases only, its score their points, its max_score the suite's.
+    cases: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -97,5 +109,6 @@ class GradingResult:
     # The sandboxes' own log (harness and interpreter messages, capped): for staff. What the
     # student's code printed is in each case's `output`.
     log: str = ""
-    # seconds: total, container, cases, reference, startup (container time outside the cases)
+    # seconds per phase (grader.engine.timings: total, acquire, container, ready, cases,
+    # reference, startup, scoring)
     timings: dict[str, float] = field(default_factory=dict)

@@ -8,15 +8,18 @@ object carries "seq", 0, 1, 2, ... in order:
     {"seq", "event": "ready", "seconds"}                   preload done, cases start
     {"seq", "event": "start", "case"}                      a case is about to run
     {"seq", "case", "status": ok|raised|error|timeout|killed, "message", "seconds",
-     "output", "outputs": {key: base64 .npy}}              a case ended
+     "output", "outputs": {key: base64 .npy},             a case ended
+     "where" (timeout only)}
     {"seq", "event": "done", "seconds"}                    every case was run
 
 "raised": the submitted code raised (message: its exception, the student's words); "error":
-the harness's own account of a failure. Lines that fail authentication or come out of order
-are counted (`rejected`) and otherwise ignored. The parser is total: no input raises; a bad
-case record becomes that case's error. Arrays are read with allow_pickle=False after their
-header is checked against the bytes actually present, so nothing here can unpickle or
-over-allocate.
+the harness's own account of a failure. "where": on a time-out, the frames in submitted files
+the case was in shortly before its limit ('conv.py line 42 in conv_forward < ...'), taken from
+the case's own process: the student's words, like "output". Lines that fail authentication
+or come out of order are counted (`rejected`) and otherwise ignored. The parser is total: no
+input raises; a bad case record becomes that case's error. Arrays are read with
+allow_pickle=False after their header is checked against the bytes actually present, so
+nothing here can unpickle or over-allocate.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class CaseRecord:
     seconds: float | None = None
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     output: str = ""  # what the case printed (the student's words)
+    where: str = ""  # timeout: where the code was (the student's words)
 
 
 @dataclass
@@ -156,6 +160,9 @@ def _parse_case(obj: dict, max_output_bytes: int) -> CaseRecord:
         return CaseRecord("error", "the harness sent a malformed record for this case")
     record = CaseRecord(status, message[:MAX_MESSAGE_CHARS], _seconds(obj.get("seconds")))
     record.output = printed[-MAX_PRINTED_CHARS:]
+    where = obj.get("where", "")
+    if status == "timeout" and isinstance(where, str):
+        record.where = where[:MAX_MESSAGE_CHARS]
     if status != "ok":
         return record
     outputs = obj.get("outputs")

@@ -46,6 +46,9 @@ class RunOutcome:
     wall_s: float = 120.0
     memory_mb: int = 1024
     gpu_memory_mb: int = 0  # the run's GPU memory cap (0: the whole device)
+    # Ended by the progress watchdog (grader/sandbox.py): the harness stopped reporting.
+    stalled: bool = False
+    stall_s: float = 0.0  # the time limit of the case that was running then (0: none was)
 
 
 def score_case(
@@ -65,8 +68,20 @@ def score_case(
         status, feedback = failed_record(record, outcome)
     points = float(spec.points) if status == CaseStatus.PASSED else 0.0
     seconds = record.seconds if record is not None else None
-    detail = record.message if record is not None and record.status == "raised" else ""
+    detail = case_detail(record)
     return CaseResult(spec.name, points, float(spec.points), status, feedback, seconds, detail)
+
+
+def case_detail(record: CaseRecord | None) -> str:
+    """The student's own words about a case that did not finish: the exception it raised, or
+    where its code was when it ran out of time."""
+    if record is None:
+        return ""
+    if record.status == "raised":
+        return record.message
+    if record.status == "timeout" and record.where:
+        return f"where the code was: {record.where}"
+    return ""
 
 
 def memory_message(outcome: RunOutcome) -> str:
@@ -102,6 +117,13 @@ def unreported(running: bool, outcome: RunOutcome) -> tuple[CaseStatus, str]:
     if outcome.timed_out:
         reason = f"the run hit the overall time limit of {outcome.wall_s:g} s"
         status = CaseStatus.TIMEOUT
+    elif outcome.stalled:
+        if running:
+            limit = f"{outcome.stall_s:g} s"
+            return CaseStatus.TIMEOUT, (
+                f"the run stopped reporting progress: ended after this case's time limit of {limit}"
+            )
+        return CaseStatus.NOT_RUN, "not run: the run stopped reporting progress before this case"
     elif outcome.oom_killed:
         reason = f"the run {memory_message(outcome)}"
         status = CaseStatus.MEMORY

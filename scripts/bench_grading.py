@@ -1,11 +1,12 @@
 """Benchmark: time from submit to graded, and where it goes, through the real stack.
 
-Starts its own scratch SQLite database and a real Celery worker (Redis db 14 by default),
-submits an assignment's reference solution N times through the JSON API one after another,
-and prints per run: submit -> graded wall time, queue wait, the grader's own timings
-(container, cases, startup, reference). Every run draws fresh inputs: without --banked each
-run computes its reference alongside the student's sandbox (the "reference" column); with
---banked the bank is filled first (idle-time work, timed separately) and runs take from it.
+Starts its own scratch SQLite database and a real Celery worker (Redis db 7 by default; the
+integration tests use 11-14), submits an assignment's reference solution N times through the
+JSON API one after another, and prints per run: submit -> graded wall time, queue wait, the
+grader's own timings (container, cases, startup, reference). Every run draws fresh inputs:
+without --banked each run computes its reference alongside the student's sandbox (the
+"reference" column); with --banked the bank is filled first (idle-time work, timed
+separately) and runs take from it.
 
     .venv/bin/python scripts/bench_grading.py [--slug backprop] [--runs 5] [--banked]
 """
@@ -15,115 +16,44 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 
-import redis
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-
-def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    celery = str(Path(sys.executable).with_name("celery"))
-    args = [
-        celery,
-        "-A",
-        "webapp.worker",
-        "worker",
-        "-Q",
-        "cpu",
-        "--concurrency",
-        "1",
-        "-n",
-        "bench@%h",
-        "--without-mingle",
-        "--loglevel",
-        "INFO",
-    ]
-    proc = subprocess.Popen(
-        args, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"worker did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.2)
-    return proc
-
-
-def submit_and_wait(client, headers: dict, slug: str, files: dict[str, bytes]) -> tuple[int, float]:
-    data = {"files": [(BytesIO(content), name) for name, content in files.items()]}
-    start = time.monotonic()
-    response = client.post(
-        f"/api/v1/assignments/{slug}/submissions",
-        data=data,
-        headers=headers,
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 202, response.get_json()
-    submission_id = response.get_json()["id"]
-    while True:
-        body = client.get(f"/api/v1/submissions/{submission_id}", headers=headers).get_json()
-        if body["status"] in ("graded", "failed"):
-            assert body["status"] == "graded" and body["score"] == body["max_score"], body
-            return submission_id, time.monotonic() - start
-        time.sleep(0.05)
+from benchkit import Student, scratch_app, scratch_env, solution, start_worker
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slug", default="backprop")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument("--redis-db", type=int, default=7)
     parser.add_argument("--banked", action="store_true", help="fill the reference bank first")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="dlgrader-bench-"))
-    broker = f"redis://127.0.0.1:6379/{args.redis_db}"
-    redis.Redis.from_url(broker).flushdb()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-        "REDIS_URL": broker,
-        "SECRET_KEY": "bench",
-        "OMP_NUM_THREADS": "1",
-    }
-    os.environ.update(env)
-
-    from webapp import create_app
+    env = scratch_env(tmp, args.redis_db)
     from webapp.extensions import db
     from webapp.models import GradingRun
 
-    # one student submits every run: no hourly limit here
-    app = create_app(
-        {"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": broker, "SUBMISSIONS_PER_HOUR": 0}
-    )
-    cli = app.test_cli_runner()
-    for cmd in (
-        ["db", "upgrade"],
-        ["assignments", "sync", str(REPO / "assignments")],
-        ["users", "create", "bench", "--role", "student", "--password", "bench-pass-1"],
-    ):
-        result = cli.invoke(args=cmd)
-        assert result.exit_code == 0, (cmd, result.output)
-    token = cli.invoke(args=["tokens", "create", "bench"]).output.strip()
-    headers = {"Authorization": f"Bearer {token}"}
-    solution = REPO / "assignments" / args.slug / "solution"
-    files = {p.name: p.read_bytes() for p in sorted(solution.glob("*.py"))}
+    # one student submits every run: no submission limits here
+    app = scratch_app(env, SUBMISSIONS_PER_HOUR=0, MAX_WAITING_SUBMISSIONS=0)
+    student = Student(app, "bench")
+    files = solution(args.slug)
 
     if args.banked:
         fill_bank_for(app, args.slug, args.runs)
-    worker = start_worker(env, tmp / "worker.log")
+    worker = start_worker(env, tmp / "worker.log", "--concurrency", "1", "-n", "bench@%h")
     try:
-        client = app.test_client()
         rows = []
         for _ in range(args.runs):
-            submission_id, wall = submit_and_wait(client, headers, args.slug, files)
+            start = time.monotonic()
+            response = student.submit(args.slug, files)
+            assert response.status_code == 202, response.get_json()
+            submission_id = response.get_json()["id"]
+            body = student.wait(submission_id)
+            assert body["status"] == "graded" and body["score"] == body["max_score"], body
+            wall = time.monotonic() - start
             with app.app_context():
                 run = db.session.query(GradingRun).filter_by(submission_id=submission_id).one()
                 queued = (run.started_at - run.enqueued_at).total_seconds()

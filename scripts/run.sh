@@ -7,6 +7,7 @@ PY=.venv/bin/python
 FLASK=(.venv/bin/flask --app webapp)
 export PORT="${PORT:-5000}"
 export REDIS_URL="${REDIS_URL:-redis://localhost:6379/0}"
+export SESSION_COOKIE_SECURE=0  # plain http on 127.0.0.1: a Secure cookie would never come back
 
 mkdir -p instance
 $PY scripts/preflight.py  # Docker reachable, Redis answering (starts a local one if it can)

@@ -30,6 +30,8 @@ SETTINGS = (  # the variables docker-compose.yml reads from the environment or .
     "DOCKER_GID",
     "GRADER_GPUS",
     "GRADER_GPU_SHARING",
+    "GRADER_GPU_SHARING_UNSAFE",
+    "TRUSTED_PROXIES",
     "CPU_WORKER_CONCURRENCY",
     "GPU_WORKER_CONCURRENCY",
 )

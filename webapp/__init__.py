@@ -6,12 +6,15 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g
+from markupsafe import Markup, escape
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.celery_app import celery_init_app
 from webapp.config import Config, database_url, engine_options, instance_secret_key
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.words import plural
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -38,11 +41,21 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
+    _trust_proxies(app)
     _init_extensions(app)
     celery_init_app(app)
     _register_blueprints(app)
     _register_templating(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address and scheme from their
+    X-Forwarded-For/-Proto (the login throttle counts per address). Never without them:
+    anyone could send those headers."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -119,10 +132,24 @@ def _register_blueprints(app: Flask) -> None:
 def _register_templating(app: Flask) -> None:
     from webapp.markdown import render_markdown
 
-    app.jinja_env.filters["markdown_lite"] = render_markdown
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["utc"] = format_utc
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["plural"] = plural
 
 
 def format_utc(moment: datetime | None) -> str:
     """'2026-12-01 23:59 UTC', or an em dash for no time."""
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def local_time(moment: datetime | None, relative: bool = True, past: str = "") -> Markup:
+    """`moment` as <time datetime="ISO UTC">… UTC</time>; static/localtime.js rewrites it into
+    the reader's time zone, with "(in 2 days 3 hours)" / "({past} 5 minutes ago)" when
+    `relative`. Without JavaScript the UTC text stays."""
+    if moment is None:
+        return Markup("—")
+    g.local_times = True  # base.html loads localtime.js only on pages that show a time
+    attrs = f' data-relative data-past="{escape(past)}"' if relative else ""
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup(f'<time class="local-time" datetime="{iso}"{attrs}>{format_utc(moment)}</time>')

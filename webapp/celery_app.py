@@ -9,7 +9,7 @@ from kombu import Queue
 QUEUES = ("cpu", "gpu")
 TASK_HARD_LIMIT_S = 30 * 60  # kill a grading task outright; the sandbox's own limits are lower
 TASK_SOFT_LIMIT_S = 25 * 60
-RECONCILE_EVERY_S = 60.0
+RECONCILE_EVERY_S = 15.0  # a dead worker's runs go back to the queue this soon
 
 
 def celery_config(flask_app: Flask) -> dict:

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from grader.package import PackageError, load_package
-from grader.selfcheck import format_table
+from grader.selfcheck import format_table, fresh_seeds
 from webapp.extensions import db
 from webapp.gradebook.cli import gradebook_cli
 from webapp.models import ApiToken, Assignment, Role, SelfCheckStatus, Suite, User
@@ -17,6 +17,8 @@ from webapp.roster import RosterError, create_users, generate_password, parse_ro
 from webapp.selfcheck import check_now, check_package
 from webapp.submitting import SubmissionRefused, regrade_assignment
 from webapp.suites import go_live, store_package
+from webapp.user_sessions import revoke_all as revoke_all_sessions
+from webapp.words import plural
 
 users_cli = AppGroup("users", help="Create people and import the roster.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
@@ -73,6 +75,17 @@ def import_users(csv_file: click.File) -> None:
             click.echo(f"{row.username},{row.password}")
 
 
+@users_cli.command("signout")
+@click.argument("name")
+def signout_user(name: str) -> None:
+    """End every login of the person NAME, in every browser (API tokens stay)."""
+    user = User.by_username(name)
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    ended = revoke_all_sessions(user)
+    click.echo(f"{name}: signed out everywhere ({ended} logins ended)")
+
+
 @tokens_cli.command("create")
 @click.argument("name")
 @click.option("--label", default="cli", show_default=True, help="The token's name.")
@@ -125,19 +138,31 @@ def sync_assignments(directory: Path | None, check: bool) -> None:
         failed += not ok
         click.echo(line, err=not ok)
     if failed:
-        raise click.ClickException(f"{failed} assignment(s) could not be loaded or checked")
+        raise click.ClickException(f"{plural(failed, 'assignment')} could not be loaded or checked")
 
 
 @assignments_cli.command("check")
 @click.argument("target")
 @click.option("--version", type=int, help="The suite version to check (default: the newest).")
-def check_assignment(target: str, version: int | None) -> None:
-    """Self-check TARGET: the reference must score full marks, the starter 0, every mutant less.
+@click.option(
+    "--seed", "seeds", type=int, multiple=True, help="Check on this seed (repeat for several)."
+)
+@click.option(
+    "--seeds", "count", type=click.IntRange(1, 100),
+    help="How many fresh seeds when no --seed is given (default: SELFCHECK_SEEDS, 5).",
+)  # fmt: skip
+def check_assignment(
+    target: str, version: int | None, seeds: tuple[int, ...], count: int | None
+) -> None:
+    """Self-check TARGET on several seeds: on every one the reference must score full marks,
+    the starter 0, and every mutant less than full marks.
 
     TARGET is an assignment's slug (its newest stored version, or --version; the report is
-    stored on it) or a package folder or zip (checked with a random seed; nothing stored).
+    stored on it) or a package folder or zip (nothing stored). The seeds are printed; --seed
+    replays them.
     """
     image = current_app.config["SANDBOX_IMAGE"]
+    chosen = seeds or fresh_seeds(count or current_app.config["SELFCHECK_SEEDS"])
     if Path(target).exists():
         try:
             package = load_package(
@@ -145,9 +170,9 @@ def check_assignment(target: str, version: int | None) -> None:
             )
         except PackageError as exc:
             raise click.ClickException(f"{target}: {exc}") from exc
-        report = check_package(package, image)
+        report = check_package(package, image, chosen)
     else:
-        report = check_now(suite_to_check(target, version), image)
+        report = check_now(suite_to_check(target, version), image, chosen)
     click.echo(format_table(report))
     if not report.passed:
         raise click.ClickException("the self-check failed")
@@ -176,8 +201,9 @@ def regrade_command(slug: str) -> None:
     except SubmissionRefused as refused:
         raise click.ClickException(refused.message) from refused
     click.echo(
-        f"{slug}: queued {count.queued} regrade(s) with suite v{assignment.current_suite.version}"
-        f"; {count.busy} still being graded were left as they are"
+        f"{slug}: queued {plural(count.queued, 'regrade')} with suite"
+        f" v{assignment.current_suite.version}; {count.busy} still being graded"
+        " were left as they are"
     )
 
 

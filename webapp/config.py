@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from limits import parse as parse_limit
+
 from webapp.gradebook.rules import FAILED_RUN_POLICIES
 
 MIB = 1024 * 1024
@@ -78,9 +80,14 @@ class Config:
         # workers) and the "numpy" environment (NumPy only: forbidden libraries are absent).
         self.SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "dlgrader-sandbox:cpu")
         self.SANDBOX_NUMPY_IMAGE = os.environ.get("SANDBOX_NUMPY_IMAGE", "dlgrader-sandbox:numpy")
+        # Warm single-use sandboxes (grader/warm.py): containers each worker process keeps
+        # started, per kind of run it has graded, for its next run (0: every run starts cold).
+        self.SANDBOX_WARM = _env_int("SANDBOX_WARM", 1)
         # Precomputed references (fresh draws) kept per suite version and device for idle
         # workers to fill; each grading run takes one, or computes its own alongside.
         self.REFERENCE_BANK_SIZE = _env_int("REFERENCE_BANK_SIZE", 4)
+        # A suite version goes live only if its self-check holds on this many fresh seeds.
+        self.SELFCHECK_SEEDS = _env_int("SELFCHECK_SEEDS", 5)
         # The GPUs a worker grades on (grader/gpus.py): "0,1" or GPU/MIG UUIDs, "none" for none;
         # unset, nvidia-smi is asked. Leases: SHARING runs per GPU, locks in LOCK_DIR.
         self.GRADER_GPUS = os.environ.get("GRADER_GPUS")
@@ -91,15 +98,49 @@ class Config:
         # and at most this many an hour (0: no limit). Staff are not limited.
         self.MAX_WAITING_SUBMISSIONS = _env_int("MAX_WAITING_SUBMISSIONS", 2)
         self.SUBMISSIONS_PER_HOUR = _env_int("SUBMISSIONS_PER_HOUR", 30)
+        # Across all assignments: at most this many of a student's submissions not yet graded
+        # (0: no cap), and at most this many of their runs graded at once (webapp.scheduling:
+        # one student's stalling submissions hold one worker slot, never the pool).
+        self.MAX_IN_FLIGHT_PER_STUDENT = _env_int("MAX_IN_FLIGHT_PER_STUDENT", 3)
+        self.MAX_RUNNING_PER_STUDENT = _env_int("MAX_RUNNING_PER_STUDENT", 1)
         # A submission whose latest grading run failed (an internal error, a suite that broke
         # in a regrade): "keep" counts its last graded score, flagged for staff; "hold"
         # withholds it from the gradebook until it is regraded successfully or staff
         # acknowledge the failure.
         self.FAILED_RUN_POLICY = failed_run_policy(os.environ.get("FAILED_RUN_POLICY", "keep"))
         self.PASSWORD_HASH_METHOD = "scrypt"
+        # Logins, sessions and cookies (README "Logins, sessions and cookies"). Failed logins
+        # and bad API tokens are counted in Redis (webapp.logins); past a limit, 429 until the
+        # window frees up. Limits are `limits` strings: "10 per 15 minutes".
+        self.LOGIN_FAILURES_PER_ACCOUNT = os.environ.get(
+            "LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes"
+        )
+        self.LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
+            "LOGIN_FAILURES_PER_ADDRESS", "50 per 15 minutes"
+        )
+        self.API_TOKEN_FAILURES_PER_ADDRESS = os.environ.get(
+            "API_TOKEN_FAILURES_PER_ADDRESS", "50 per 15 minutes"
+        )
+        for limit in (
+            self.LOGIN_FAILURES_PER_ACCOUNT,
+            self.LOGIN_FAILURES_PER_ADDRESS,
+            self.API_TOKEN_FAILURES_PER_ADDRESS,
+        ):
+            parse_limit(limit)  # ValueError at start, not at the first failed login
+        self.LOGIN_THROTTLE_KEY_PREFIX = "dlgrader:throttle"  # Redis keys (tests: per test)
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none; then
+        # the client address is the connection's peer).
+        self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+        # The session cookie is a bearer credential: Secure (https only) unless turned off for
+        # plain-http development; a Secure cookie is named __Host- (no Domain, Path=/).
+        # Anything but an explicit 0/false/no/off keeps it on (a typo must not turn it off).
+        off = ("0", "false", "no", "off")
+        secure = os.environ.get("SESSION_COOKIE_SECURE", "1").strip().lower() not in off
+        self.SESSION_COOKIE_SECURE = secure
+        self.SESSION_COOKIE_NAME = "__Host-dlgrader_session" if secure else "dlgrader_session"
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
-        self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+        self.REMEMBER_COOKIE_SECURE = secure  # never set: logins do not use remember-me
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
         self.CELERY: dict = {}  # overrides for the Celery config built in webapp.celery_app

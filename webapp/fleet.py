@@ -6,7 +6,9 @@ HEARTBEAT_TTL_S by a thread that a Celery bootstep starts. A clean shutdown dele
 a crashed or cut-off worker's key expires by itself. Redis owns the expiry, so no two hosts'
 clocks are ever compared. Routing (webapp.routing) and the operations page read the keys.
 
-The same bootstep refuses to start a worker that would consume the gpu queue without a GPU.
+The same bootstep refuses to start a worker that would consume the gpu queue without a GPU, or
+one that would let runs share a GPU (GRADER_GPU_SHARING > 1) without GRADER_GPU_SHARING_UNSAFE=1
+(grader/gpus.py says why sharing is unsafe).
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import redis
 from celery import bootsteps
 from flask import Flask, current_app
 
-from grader.gpus import GpuPool, pool_from_env
+from grader.gpus import (
+    SHARING_UNSAFE,
+    GpuPool,
+    UnsafeGpuSharing,
+    check_sharing_allowed,
+    pool_from_env,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +148,23 @@ def check_can_consume(queues: set[str], gpus: list[str], env: dict[str, str]) ->
         )
 
 
+def check_gpu_sharing(pool: GpuPool, env: dict[str, str]) -> None:
+    """Raise WorkerConfigError when runs would share this worker's GPUs (sharing > 1) without
+    the explicit opt-in GRADER_GPU_SHARING_UNSAFE=1: the per-run GPU memory cap is advisory."""
+    try:
+        check_sharing_allowed(pool.sharing, pool.devices, env)
+    except UnsafeGpuSharing as exc:
+        raise WorkerConfigError(str(exc)) from exc
+
+
+def _sharing_env(flask_app: Flask) -> dict[str, str]:
+    """The process environment, with the opt-in from the app's config when it sets one."""
+    env = dict(os.environ)
+    if flask_app.config.get(SHARING_UNSAFE) is not None:
+        env[SHARING_UNSAFE] = str(flask_app.config[SHARING_UNSAFE])
+    return env
+
+
 class Heartbeat:
     """A daemon thread that publishes `info` until stop() (which withdraws it)."""
 
@@ -184,6 +209,7 @@ def presence_step(flask_app: Flask) -> type[bootsteps.StartStopStep]:
             pool = gpu_pool(flask_app)
             self.gpus = pool.devices
             check_can_consume(self.queues, self.gpus, dict(os.environ))
+            check_gpu_sharing(pool, _sharing_env(flask_app))
             if GPU_QUEUE in self.queues and (worker.concurrency or 1) > max(1, pool.capacity):
                 log.warning(
                     "concurrency %s is more than the %s GPU leases here: extra runs wait",

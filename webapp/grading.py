@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -20,6 +21,7 @@ from grader.job import CaseStatus, GradingJob, GradingResult, RunStatus
 from grader.package import VISIBILITIES
 from webapp.extensions import db
 from webapp.models import CaseResult, GradingRun, RunState, utcnow
+from webapp.scheduling import Claim, claim_submission
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +37,10 @@ SUITE_BROKEN_MESSAGE = (
 )
 INTERNAL_ERROR_MESSAGE = "Grading stopped on an internal error. Staff have been told."
 
+SANDBOX_RETRIES = 4  # re-queues after a SandboxError before the run is failed
+SANDBOX_RETRY_BASE_S = 30  # backoff: 30 s, 60 s, 120 s, 240 s
+
 GradeFn = Callable[[GradingJob], GradingResult]
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A run this worker took: its id and the attempt number the claim gave it."""
-
-    run_id: int
-    attempt: int
 
 
 class Outcome(enum.StrEnum):
@@ -61,43 +58,22 @@ def clean_text(text: str, limit: int) -> str:
 
 def claim_run(submission_id: int, worker: str) -> Claim | None:
     """Atomically take the submission's oldest queued run; None when another worker has it or
-    nothing is queued (so duplicate task messages are harmless)."""
-    run_id = db.session.scalar(
-        select(GradingRun.id)
-        .where(GradingRun.submission_id == submission_id, GradingRun.status == RunState.QUEUED)
-        .order_by(GradingRun.id)
-        .limit(1)
-    )
-    if run_id is None:
-        return None
-    claimed = db.session.execute(
-        update(GradingRun)
-        .where(GradingRun.id == run_id, GradingRun.status == RunState.QUEUED)
-        .values(
-            status=RunState.RUNNING,
-            attempt=GradingRun.attempt + 1,
-            worker=worker[:255],
-            started_at=utcnow(),
-            finished_at=None,
-        )
-    )
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        return None
-    attempt = db.session.scalar(select(GradingRun.attempt).where(GradingRun.id == run_id))
-    db.session.commit()
-    return Claim(run_id=run_id, attempt=attempt)
+    nothing is queued. Workers take runs in fair order instead (webapp.scheduling.claim_next);
+    this is for tests and tools that must grade one given submission."""
+    return claim_submission(submission_id, worker)
 
 
-def build_job(claim: Claim, gpu_device: str | None = None) -> GradingJob:
+def build_job(
+    claim: Claim, gpu_device: str | None = None, on_case: Callable[[str], None] | None = None
+) -> GradingJob:
     """The grader's input for a claimed run: the submission's files, the run's suite and, for
     suites that use a GPU, the device this worker grades on. The grader draws the run's
-    inputs itself (fresh for every run)."""
+    inputs itself (fresh for every run); `on_case` hears each case's name as it starts."""
     run = db.session.get_one(GradingRun, claim.run_id)
     files = {f.name: f.content for f in run.submission.files}
     package = run.suite.package()
     device = gpu_device if package.config.gpu != "none" else None
-    return GradingJob(files=files, package=package, gpu_device=device)
+    return GradingJob(files=files, package=package, gpu_device=device, on_case=on_case)
 
 
 def queue_of(claim: Claim) -> str:
@@ -120,8 +96,13 @@ def _finish(claim: Claim, **values: object) -> bool:
 
 
 def store_result(claim: Claim, result: GradingResult) -> bool:
-    """Store a GradingResult (cases, score, log, timings); False if the claim was lost."""
+    """Store a GradingResult (cases, score, log, timings); False if the claim was lost. The
+    grader's phase timings are kept with the run, with the worker's own: queue_wait (sent to
+    claimed) and store (this function up to its commit)."""
+    began = time.monotonic()
     graded = result.status is RunStatus.GRADED
+    times = {k: float(v) for k, v in result.timings.items() if math.isfinite(v)}
+    times.update(queue_wait(claim.run_id))
     ok = _finish(
         claim,
         status=RunState.GRADED if graded else RunState.FAILED,
@@ -129,7 +110,6 @@ def store_result(claim: Claim, result: GradingResult) -> bool:
         max_score=result.max_score,
         message=clean_text(result.message, MESSAGE_MAX_CHARS),
         log_tail=clean_text(result.log, LOG_TAIL_MAX_CHARS),
-        timings={k: float(v) for k, v in result.timings.items() if math.isfinite(v)},
         finished_at=utcnow(),
     )
     if not ok:
@@ -137,8 +117,24 @@ def store_result(claim: Claim, result: GradingResult) -> bool:
         log.warning("run %s: claim %s lost, result dropped", claim.run_id, claim.attempt)
         return False
     db.session.add_all(_case_row(claim.run_id, case) for case in result.cases)
+    db.session.flush()
+    times["store"] = round(time.monotonic() - began, 4)
+    db.session.execute(
+        update(GradingRun).where(GradingRun.id == claim.run_id).values(timings=times)
+    )
     db.session.commit()
     return True
+
+
+def queue_wait(run_id: int) -> dict[str, float]:
+    """{"queue_wait": seconds from the run's last sending to its claim}, when both are known
+    (a retried run waits out its backoff too: that counts)."""
+    sent, claimed = db.session.execute(
+        select(GradingRun.enqueued_at, GradingRun.started_at).where(GradingRun.id == run_id)
+    ).one()
+    if sent is None or claimed is None:
+        return {}
+    return {"queue_wait": round(max(0.0, (claimed - sent).total_seconds()), 4)}
 
 
 def _case_row(run_id: int, case: CaseOutcome) -> CaseResult:
@@ -170,31 +166,47 @@ def fail_run(claim: Claim, message: str) -> bool:
     return ok
 
 
-def requeue_run(claim: Claim) -> bool:
-    """Put a claimed run back to queued (its attempt count stays, for the reconciler's cap)."""
+def retry_delay_s(attempt: int) -> float:
+    """The backoff before a run whose sandbox was unavailable may be claimed again: 30 s after
+    its first attempt, then 60, 120, 240 s."""
+    return SANDBOX_RETRY_BASE_S * 2 ** max(0, attempt - 1)
+
+
+def may_retry(claim: Claim) -> bool:
+    """Whether a sandbox failure on this attempt puts the run back (SANDBOX_RETRIES re-sends)."""
+    return claim.attempt <= SANDBOX_RETRIES
+
+
+def requeue_run(claim: Claim, delay_s: float = 0.0) -> bool:
+    """Put a claimed run back to queued, claimable again after `delay_s` (its enqueued_at is
+    then in the future); its attempt count stays, for the retry and reconciler caps."""
     db.session.rollback()
-    ok = _finish(claim, status=RunState.QUEUED, worker=None, started_at=None, enqueued_at=utcnow())
+    available = utcnow() + timedelta(seconds=delay_s)
+    ok = _finish(claim, status=RunState.QUEUED, worker=None, started_at=None, enqueued_at=available)
     db.session.commit()
     return ok
 
 
 def grade_claimed(
-    claim: Claim, grade: GradeFn, may_retry: bool, gpu_device: str | None = None
+    claim: Claim,
+    grade: GradeFn,
+    gpu_device: str | None = None,
+    on_case: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Grade a claimed run with `grade` and record how it ended; the run is never left running.
 
-    Sandbox (infrastructure) errors put it back to queued while `may_retry`, else fail it;
-    a broken suite or any other exception fails it with a message.
+    Sandbox (infrastructure) errors put it back to queued, claimable after its backoff, while
+    `may_retry(claim)`, else fail it; a broken suite or any other exception fails it.
     """
     from grader.engine import SuiteError  # lazily: the web process never needs the engine
     from grader.sandbox import SandboxError
 
     try:
-        result = grade(build_job(claim, gpu_device))
+        result = grade(build_job(claim, gpu_device, on_case))
     except SandboxError:
         log.exception("run %s: sandbox unavailable", claim.run_id)
-        if may_retry:
-            requeue_run(claim)
+        if may_retry(claim):
+            requeue_run(claim, retry_delay_s(claim.attempt))
             return Outcome.RETRY
         fail_run(claim, SANDBOX_DOWN_MESSAGE)
         return Outcome.FAILED

@@ -57,8 +57,8 @@ def convert(name: str, data: bytes) -> Converted:
     usable notebook (nbformat 4 JSON)."""
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(
-            f"{name} is {len(data) // 1024} KB; notebooks may be at most "
-            f"{MAX_NOTEBOOK_BYTES // (1024 * 1024)} MB (clear the outputs and save it again)."
+            f"{name} is {len(data) // 1024} KiB; notebooks may be at most "
+            f"{MAX_NOTEBOOK_BYTES // (1024 * 1024)} MiB (clear the outputs and save it again)."
         )
     cells = _cells(name, data)
     lines = [f"# The code cells of {name}, converted on upload.".encode()]

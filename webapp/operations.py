@@ -8,8 +8,10 @@ database; stuck runs are what the reconciler would act on (webapp.reconcile.stuc
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from flask import current_app
@@ -20,7 +22,8 @@ from webapp.celery_app import QUEUES
 from webapp.extensions import db
 from webapp.fleet import WorkerInfo, fleet, redis_client
 from webapp.gradebook.service import FailedLatest, failed_latest
-from webapp.models import GradingRun, RunState, Submission, utcnow
+from webapp.logtext import LogPiece, failure_log
+from webapp.models import Assignment, GradingRun, RunState, Submission, utcnow
 from webapp.reconcile import is_lost, is_stale, stuck_runs
 
 PRIORITY_SEPARATOR = "\x06\x16"  # kombu's Redis transport: "<queue>\x06\x16<priority>"
@@ -28,6 +31,65 @@ PRIORITY_LEVELS = (3, 6, 9)  # level 0 is the plain queue name
 RUNNING_SHOWN = 100
 FAILURES_SHOWN = 20
 FAILED_SUBMISSIONS_SHOWN = 100
+PHASE_WINDOW = timedelta(hours=1)  # the phase summary covers runs finished this recently
+PHASE_RUNS_READ = 5000  # at most this many of them (the latest)
+# A run's phases in the order they happen (webapp.grading.store_result, grader.engine.timings).
+PHASES = (
+    ("queue_wait", "queue wait"),
+    ("acquire", "sandbox acquire"),
+    ("ready", "harness ready"),
+    ("cases", "cases"),
+    ("reference", "reference"),
+    ("scoring", "scoring"),
+    ("store", "store"),
+    ("total", "total (grader)"),
+)
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    """One assignment's runs finished in the window: how many, and p50/p95 per phase."""
+
+    slug: str
+    runs: int
+    p50: dict[str, float]
+    p95: dict[str, float]
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of non-empty `values`."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def summarise_phases(rows: Iterable[tuple[str, Mapping]]) -> list[PhaseSummary]:
+    """(slug, timings) of finished runs -> per slug, p50 and p95 of each phase some run has."""
+    by_slug: dict[str, list[Mapping]] = {}
+    for slug, times in rows:
+        if isinstance(times, Mapping):
+            by_slug.setdefault(slug, []).append(times)
+    summaries = []
+    for slug, runs in sorted(by_slug.items()):
+        p50, p95 = {}, {}
+        for key, _label in PHASES:
+            values = [float(t[key]) for t in runs if isinstance(t.get(key), int | float)]
+            if values:
+                p50[key], p95[key] = percentile(values, 0.5), percentile(values, 0.95)
+        summaries.append(PhaseSummary(slug, len(runs), p50, p95))
+    return summaries
+
+
+def phase_summary(now: datetime) -> list[PhaseSummary]:
+    """The phases of the graded runs finished in the last PHASE_WINDOW, per assignment."""
+    rows = db.session.execute(
+        select(Assignment.slug, GradingRun.timings)
+        .join(Submission, Submission.id == GradingRun.submission_id)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .where(GradingRun.status == RunState.GRADED, GradingRun.finished_at >= now - PHASE_WINDOW)
+        .order_by(GradingRun.finished_at.desc())
+        .limit(PHASE_RUNS_READ)
+    ).all()
+    return summarise_phases(rows)
 
 
 @dataclass
@@ -49,10 +111,16 @@ class Operations:
     failures: list[GradingRun]
     stuck: list[StuckRun]
     failed_submissions: list[FailedLatest] = field(default_factory=list)
+    phases: list[PhaseSummary] = field(default_factory=list)
     now: datetime = field(default_factory=utcnow)
+    phase_names: tuple[tuple[str, str], ...] = PHASES
 
     def workers_on(self, queue: str) -> int:
         return sum(w.consumes(queue) for w in self.workers)
+
+    def failure_log(self, run: GradingRun) -> list[LogPiece]:
+        """The end of a failed run's log, repeats collapsed, for staff (empty when none)."""
+        return failure_log(run.log_tail or "")
 
 
 def queue_lengths(url: str) -> dict[str, int | None]:
@@ -102,6 +170,8 @@ def stuck(now: datetime) -> list[StuckRun]:
     for run in stuck_runs(now):
         if is_lost(run, now):
             reason = f"running since {run.started_at:%H:%M} UTC on {run.worker}, past its limit"
+        elif run.status is RunState.RUNNING:
+            reason = f"running on {run.worker}, whose heartbeat for this run stopped"
         elif is_stale(run, now):
             reason = f"queued since {run.enqueued_at:%H:%M} UTC and not taken"
         else:
@@ -147,5 +217,6 @@ def snapshot() -> Operations:
         failures=_runs(RunState.FAILED, GradingRun.finished_at.desc(), FAILURES_SHOWN),
         stuck=stuck(now),
         failed_submissions=failed_submissions(),
+        phases=phase_summary(now),
         now=now,
     )

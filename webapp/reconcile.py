@@ -1,11 +1,18 @@
 """The reconciler: finds grading runs the broker or a dead worker lost and sends them again
 (and does the same for suite self-checks, webapp.selfcheck.recover_stale).
 
-Redis is only the broker: the database says what is queued or running. Run once a minute
-(Celery beat) or by hand (`flask --app webapp reconcile`); staff re-queue one stuck run from
-the operations page through the same code. Re-sending is always safe because a worker must
-claim a run before grading it (webapp.grading.claim_run). A re-sent run is routed again
-(webapp.routing): a "preferred" GPU run waiting for a GPU worker that went away moves to cpu.
+A running run is lost when its heartbeat (webapp.liveness) has stopped: its worker died, or
+was cut off. It goes back to the queue on the next pass (every RECONCILE_EVERY_S), so within
+RUN_BEAT_TTL_S + RECONCILE_EVERY_S of the death; the attempt fence keeps a worker that was
+only slow from storing a second result. When Redis cannot be read, only the time limit
+(`running_limit`) applies.
+
+Redis is only the broker: the database says what is queued or running. Run every
+RECONCILE_EVERY_S (Celery beat) or by hand (`flask --app webapp reconcile`); staff re-queue
+one stuck run from the operations page through the same code. Re-sending is always safe:
+a message is only a turn on a queue, and a worker must claim a run before grading it
+(webapp.scheduling). A re-sent run is routed again (webapp.routing): a "preferred" GPU run
+waiting for a GPU worker that went away moves to cpu.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.fleet import WorkerInfo, fleet
+from webapp.liveness import RUN_BEAT_TTL_S, beating
 from webapp.models import GradingRun, RunState, Suite, utcnow
 from webapp.routing import queue_for
+from webapp.scheduling import claimable
 from webapp.selfcheck import recover_stale
 
 QUEUED_RESEND_AFTER = timedelta(minutes=15)  # queued this long: the message may be lost
@@ -38,6 +48,7 @@ class ReconcileReport:
     requeued: list[int] = field(default_factory=list)  # run ids, worker presumed dead
     failed: list[int] = field(default_factory=list)  # run ids, too many attempts
     to_send: list[tuple[int, str]] = field(default_factory=list)
+    turns: dict[str, int] = field(default_factory=dict)  # queue -> turns to top up
     selfchecks_resent: list[int] = field(default_factory=list)  # suite ids, to enqueue
     selfchecks_failed: list[int] = field(default_factory=list)  # suite ids, worker gone
 
@@ -53,13 +64,30 @@ def is_stale(run: GradingRun, now: datetime) -> bool:
     return run.status is RunState.QUEUED and run.enqueued_at < now - QUEUED_RESEND_AFTER
 
 
-def is_lost(run: GradingRun, now: datetime) -> bool:
-    """Running past its limit: its worker is presumed dead."""
-    return (
-        run.status is RunState.RUNNING
-        and run.started_at is not None
-        and run.started_at + running_limit(run) < now
-    )
+def is_lost(run: GradingRun, now: datetime, beats: dict[int, int] | None = None) -> bool:
+    """Running, and either its heartbeat for this attempt has stopped (`beats`: run id ->
+    attempt beaten; None when unknown) or it is past its time limit: its worker is gone."""
+    if run.status is not RunState.RUNNING or run.started_at is None:
+        return False
+    if run.started_at + running_limit(run) < now:
+        return True
+    unbeaten = beats is not None and beats.get(run.id) != run.attempt
+    return unbeaten and run.started_at <= now - timedelta(seconds=RUN_BEAT_TTL_S)
+
+
+def missing_turns(
+    messages: dict[str, int | None], to_send: list[tuple[int, str]]
+) -> dict[str, int]:
+    """Turns to send per queue so that every claimable run has a message waiting for it
+    (webapp.scheduling): its claimable runs less the messages already in the broker and the
+    ones this pass is about to send. A queue whose length could not be read gets none (the
+    stale re-send still covers it)."""
+    turns = {}
+    for queue, waiting in messages.items():
+        if waiting is not None:
+            sending = sum(1 for _, q in to_send if q == queue)
+            turns[queue] = max(0, len(claimable(queue)) - waiting - sending)
+    return {queue: n for queue, n in turns.items() if n}
 
 
 def stuck_runs(now: datetime | None = None, router: Router | None = None) -> list[GradingRun]:
@@ -69,7 +97,8 @@ def stuck_runs(now: datetime | None = None, router: Router | None = None) -> lis
     queued = _runs(RunState.QUEUED, GradingRun.enqueued_at < now - STRANDED_AFTER)
     waiting = [run for run in queued if is_stale(run, now) or is_stranded(run, router)]
     running = _runs(RunState.RUNNING, GradingRun.started_at.is_not(None))
-    return waiting + [run for run in running if is_lost(run, now)]
+    beats = beating(current_app.config["REDIS_URL"], [run.id for run in running])
+    return waiting + [run for run in running if is_lost(run, now, beats)]
 
 
 def is_stranded(run: GradingRun, router: Router) -> bool:

@@ -69,7 +69,8 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise RosterError([f"missing column(s): {', '.join(missing)}"])
+        word = "column" if len(missing) == 1 else "columns"
+        raise RosterError([f"missing {word}: {', '.join(missing)}"])
     rows, problems, seen = [], [], set()
     for record in reader:
         line = reader.line_num

@@ -5,9 +5,10 @@ waits there while no GPU worker is alive, and the student is told why). "preferr
 when a worker consuming the gpu queue is alive (its heartbeat, webapp.fleet), else cpu.
 The chosen queue is stored on the run (GradingRun.queue) when it is sent.
 
-Waiting: a queued run's position is the number of queued runs ahead of it in the same queue
-(from the database); the expected wait is position x the queue's recent mean grading time /
-the concurrency of the live workers on that queue, and None when either is unknown.
+Waiting: a queued run's position is the number of queued runs of its queue that workers will
+claim before it, in the fair order of webapp.scheduling (from the database); the expected wait
+is position x the queue's recent mean grading time / the concurrency of the live workers on
+that queue, and None when either is unknown.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import fmean
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.fleet import WorkerInfo, fleet
 from webapp.models import GradingRun, RunState, Suite, utcnow
+from webapp.scheduling import position
 
 CPU, GPU = "cpu", "gpu"
 RECENT_RUNS = 20  # graded runs the mean grading time is taken over
@@ -90,15 +92,9 @@ def _runs(count: int) -> str:
 
 
 def runs_ahead(run: GradingRun) -> int:
-    """Queued runs in the run's queue that were sent before it (ties: lower id first)."""
-    earlier = or_(
-        GradingRun.enqueued_at < run.enqueued_at,
-        and_(GradingRun.enqueued_at == run.enqueued_at, GradingRun.id < run.id),
-    )
-    query = select(func.count(GradingRun.id)).where(
-        GradingRun.status == RunState.QUEUED, GradingRun.queue == run.queue, earlier
-    )
-    return int(db.session.scalar(query) or 0)
+    """Queued runs of the run's queue that will be graded before it: those ahead of it in
+    the order workers claim them (webapp.scheduling.fair_order), not merely sent earlier."""
+    return position(run)
 
 
 def mean_grading_s(queue: str) -> float | None:

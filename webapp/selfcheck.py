@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from grader.package import Package
@@ -90,9 +92,9 @@ def claim_selfcheck(suite_id: int) -> bool:
     return claimed.rowcount == 1
 
 
-def run_check(suite_id: int, image: str) -> SelfCheckReport:
-    """Run the self-check of one stored suite version in Docker on a fresh draw (minutes; no
-    transaction stays open meanwhile)."""
+def run_check(suite_id: int, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
+    """Run the self-check of one stored suite version in Docker on `seeds` (default:
+    SELFCHECK_SEEDS fresh ones; minutes; no transaction stays open meanwhile)."""
     from grader.selfcheck import run_selfcheck
     from webapp.sandboxes import docker_sandbox
 
@@ -101,20 +103,29 @@ def run_check(suite_id: int, image: str) -> SelfCheckReport:
     db.session.commit()  # end the read transaction before the long run
     sandbox = docker_sandbox(image)
     try:
-        return run_selfcheck(package, sandbox)
+        return run_selfcheck(package, sandbox, seeds=seeds or configured_seeds())
     finally:
         sandbox.close()
 
 
-def check_package(package: Package, image: str) -> SelfCheckReport:
-    """Self-check a package that is not stored (a folder or zip): a fresh draw, nothing
-    written to the database."""
+def configured_seeds() -> tuple[int, ...]:
+    """SELFCHECK_SEEDS fresh seeds."""
+    from grader.selfcheck import fresh_seeds
+
+    return fresh_seeds(current_app.config["SELFCHECK_SEEDS"])
+
+
+def check_package(
+    package: Package, image: str, seeds: Sequence[int] | None = None
+) -> SelfCheckReport:
+    """Self-check a package that is not stored (a folder or zip) on `seeds` (default:
+    SELFCHECK_SEEDS fresh ones); nothing is written to the database."""
     from grader.selfcheck import run_selfcheck
     from webapp.sandboxes import docker_sandbox
 
     sandbox = docker_sandbox(image)
     try:
-        return run_selfcheck(package, sandbox)
+        return run_selfcheck(package, sandbox, seeds=seeds or configured_seeds())
     finally:
         sandbox.close()
 
@@ -152,13 +163,13 @@ def run_queued(suite_id: int, image: str) -> str:
     return record_selfcheck(suite_id, report).selfcheck_status.value
 
 
-def check_now(suite: Suite, image: str) -> SelfCheckReport:
+def check_now(suite: Suite, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
     """Run the suite's self-check in this process (the CLI) and record it like the task does."""
     suite.selfcheck_status = SelfCheckStatus.RUNNING
     suite.selfcheck_at = utcnow()
     db.session.commit()
     try:
-        report = run_check(suite.id, image)
+        report = run_check(suite.id, image, seeds)
     except Exception:
         db.session.rollback()
         record_selfcheck(suite.id, error_report(suite, INTERNAL_ERROR))

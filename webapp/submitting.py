@@ -24,6 +24,7 @@ from webapp.models import (
 from webapp.routing import queue_for
 from webapp.tasks import enqueue_grading
 from webapp.uploads import UploadError, validate_upload
+from webapp.words import plural
 
 
 class SubmissionRefused(Exception):
@@ -51,8 +52,10 @@ def limits_in_words() -> str | None:
     """The limits check_throttle applies to a student, for the assignment page."""
     waiting = current_app.config["MAX_WAITING_SUBMISSIONS"]
     hourly = current_app.config["SUBMISSIONS_PER_HOUR"]
+    across = current_app.config["MAX_IN_FLIGHT_PER_STUDENT"]
     parts = [f"{waiting} waiting to be graded at once"] if waiting else []
     parts += [f"{hourly} an hour"] if hourly else []
+    parts += [f"{across} waiting across all your assignments"] if across else []
     return f"At most {' and '.join(parts)}." if parts else None
 
 
@@ -64,34 +67,43 @@ def check_throttle(user: User, assignment: Assignment, now: datetime) -> None:
         return
     config = current_app.config
     waiting_cap, hourly_cap = config["MAX_WAITING_SUBMISSIONS"], config["SUBMISSIONS_PER_HOUR"]
-    if not (waiting_cap or hourly_cap):
+    student_cap = config["MAX_IN_FLIGHT_PER_STUDENT"]
+    if not (waiting_cap or hourly_cap or student_cap):
         return
     # PostgreSQL: lock the student's row until this submission commits, so two uploads sent
     # at once are counted one after the other. SQLite (the one-machine default) has no row
     # locks: there, two uploads in the same instant may both pass.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    mine = select(func.count(Submission.id)).where(
-        Submission.user_id == user.id, Submission.assignment_id == assignment.id
+    theirs = select(func.count(Submission.id)).where(Submission.user_id == user.id)
+    mine = theirs.where(Submission.assignment_id == assignment.id)
+    # never graded yet (a regrade of a graded submission does not count)
+    finished = exists().where(
+        GradingRun.submission_id == Submission.id,
+        GradingRun.status.in_(RunState.finals()),
     )
+    if student_cap:
+        in_flight = db.session.scalar(theirs.where(~finished))
+        if in_flight >= student_cap:
+            raise SubmissionRefused(
+                f"You have {in_flight} submissions waiting to be graded across your "
+                f"assignments, the most allowed at once; submit again once one has its result.",
+                429,
+            )
     if waiting_cap:
-        # never graded yet (a regrade of a graded submission does not count)
-        finished = exists().where(
-            GradingRun.submission_id == Submission.id,
-            GradingRun.status.in_(RunState.finals()),
-        )
         waiting = db.session.scalar(mine.where(~finished))
         if waiting >= waiting_cap:
             raise SubmissionRefused(
-                f"You have {waiting} submission(s) of {assignment.slug} still waiting to be "
-                "graded; submit again once they have their result.",
+                f"You have {plural(waiting, 'submission')} of {assignment.title} still waiting "
+                "to be graded; submit again once they have their result.",
                 429,
             )
     if hourly_cap:
         recent = db.session.scalar(mine.where(Submission.created_at > now - timedelta(hours=1)))
         if recent >= hourly_cap:
             raise SubmissionRefused(
-                f"You have submitted {assignment.slug} {recent} times in the last hour, the "
-                "most allowed; try again later (test locally with the public tests meanwhile).",
+                f"You have submitted {assignment.title} {plural(recent, 'time')} in the last "
+                "hour, the most allowed; try again later (test locally with the public tests "
+                "meanwhile).",
                 429,
             )
 

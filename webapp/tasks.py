@@ -5,90 +5,146 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
+from functools import partial
 
+import redis
 from celery import Task, shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError
 
 from grader.job import GradingJob, GradingResult
-from webapp import grading
-from webapp.fleet import gpu_pool
-from webapp.reconcile import ReconcileReport, reconcile, requeue_stuck
+from webapp import grading, scheduling
+from webapp.celery_app import QUEUES
+from webapp.extensions import db
+from webapp.fleet import alive_workers, gpu_pool, redis_client
+from webapp.liveness import RunHeartbeat
+from webapp.models import Submission
+from webapp.reconcile import ReconcileReport, missing_turns, reconcile, requeue_stuck
+from webapp.sandboxes import remove_orphans, run_labels
 
 log = logging.getLogger(__name__)
 
-SANDBOX_RETRIES = 4  # re-sends after a SandboxError before the run is failed
-SANDBOX_RETRY_BASE_S = 30  # backoff: 30 s, 60 s, 120 s, 240 s
 GPU_LEASE_WAIT_S = 60.0  # a run that finds every GPU busy waits this long, then is retried
 BANK_FILL_BUDGET = 8  # references one fill task computes at most (it stops once a run waits)
 
 
-def enqueue_grading(submission_id: int, queue: str) -> bool:
-    """Send grade_submission for a committed submission; False (logged) if the broker is down:
-    the run stays queued in the database and the reconciler sends it later."""
+def send(task: str, args: list, queue: str, countdown: float | None = None) -> None:
+    """Publish `task` through this Flask app's own Celery app (its broker): a process holding
+    several apps (tests, tools) must not publish through whichever was made the default."""
+    current_app.extensions["celery"].send_task(task, args=args, queue=queue, countdown=countdown)
+
+
+def enqueue_grading(submission_id: int, queue: str, countdown: float | None = None) -> bool:
+    """Send a turn on `queue` for a committed run of the submission (webapp.scheduling: the
+    worker grades whichever run is next in fair order, the submission id is only a hint);
+    False (logged) if the broker is down: the run stays queued in the database and the
+    reconciler sends it later."""
     try:
-        grade_submission.apply_async(args=[submission_id], queue=queue)
+        send("webapp.grade_submission", [submission_id], queue, countdown)
     except OperationalError:
         log.exception("could not enqueue submission %s on %s", submission_id, queue)
         return False
     return True
 
 
+def send_turn_if_waiting(queue: str, hint: int) -> bool:
+    """After a run ends: send a turn on `queue` when a run there may be claimed now (one the
+    per-student cap held back while this run was graded); True when one was sent."""
+    return bool(scheduling.claimable(queue)) and enqueue_grading(hint, queue)
+
+
 def enqueue_selfcheck(suite_id: int) -> bool:
     """Send selfcheck_suite for a committed suite row (cpu queue); False (logged) if the broker
     is down: the row stays queued and the reconciler sends it again once it is stale."""
     try:
-        selfcheck_suite.apply_async(args=[suite_id], queue="cpu")
+        send("webapp.selfcheck_suite", [suite_id], "cpu")
     except OperationalError:
         log.exception("could not enqueue the self-check of suite %s", suite_id)
         return False
     return True
 
 
-def _grade_in_docker(job: GradingJob, gpu_lease: str | None = None) -> GradingResult:
+def _grade_in_docker(
+    job: GradingJob, gpu_lease: str | None = None, labels: dict[str, str] | None = None
+) -> GradingResult:
     """The real grader: Docker sandboxes and the database-backed reference bank. Under a GPU
     lease, the sandboxes carry the lease's label, and leftovers of a dead worker that held the
     same lease are removed first."""
     from grader.engine import grade
     from grader.sandbox import GPU_LEASE_LABEL
     from webapp.reference_bank import DatabaseReferenceBank
-    from webapp.sandboxes import docker_sandbox
+    from webapp.sandboxes import WORKER_LABEL, docker_sandbox, warm_sandbox
 
-    labels = {GPU_LEASE_LABEL: gpu_lease} if gpu_lease else {}
+    labels = {**(labels or {}), **({GPU_LEASE_LABEL: gpu_lease} if gpu_lease else {})}
+    if gpu_lease is None and WORKER_LABEL in labels:  # CPU runs: warm containers (grader.warm)
+        return grade(job, warm_sandbox(labels[WORKER_LABEL]), DatabaseReferenceBank())
     sandbox = docker_sandbox(labels=labels)
     if gpu_lease and (removed := sandbox.remove_leftovers(gpu_lease)):
         log.warning("removed %d sandbox(es) a dead worker left on GPU %s", removed, gpu_lease)
     return grade(job, sandbox, DatabaseReferenceBank())
 
 
-def _grade_on_leased_gpu(job: GradingJob) -> GradingResult:
+def _grade_on_leased_gpu(job: GradingJob, labels: dict[str, str] | None = None) -> GradingResult:
     """Grade `job`; a suite that uses a GPU runs on one this worker leases for the run (no
     GPU here: on the CPU). No free GPU within GPU_LEASE_WAIT_S raises NoFreeGpu, a
     SandboxError, so the run is retried later."""
     pool = gpu_pool()
     if job.package.config.gpu == "none" or not pool.devices:
-        return _grade_in_docker(job)
+        return _grade_in_docker(job, labels=labels)
     with pool.leased(wait_s=GPU_LEASE_WAIT_S) as lease:
-        return _grade_in_docker(dataclasses.replace(job, gpu_device=lease.device), lease.key)
+        leased = dataclasses.replace(job, gpu_device=lease.device, gpu_shared=lease.shared)
+        return _grade_in_docker(leased, lease.key, labels)
 
 
-@shared_task(bind=True, name="webapp.grade_submission", max_retries=SANDBOX_RETRIES)
+@shared_task(bind=True, name="webapp.grade_submission")
 def grade_submission(self: Task, submission_id: int) -> str:
-    """Grade the submission's queued run, if this worker wins the claim."""
-    claim = grading.claim_run(submission_id, worker=self.request.hostname or socket.gethostname())
+    """A turn on the queue the message came from: claim the next run in fair order
+    (webapp.scheduling), grade it under a run heartbeat (webapp.liveness), store how it
+    ended; then pass a turn on if a run the per-student cap held back may go now."""
+    queue = turn_queue(self.request.delivery_info, submission_id)
+    worker = self.request.hostname or socket.gethostname()
+    claim = scheduling.claim_next(queue, worker)
     if claim is None:
         return "nothing to claim"
-    may_retry = self.request.retries < SANDBOX_RETRIES
-    outcome = grading.grade_claimed(claim, _grade_on_leased_gpu, may_retry=may_retry)
-    if outcome is grading.Outcome.RETRY:
-        countdown = SANDBOX_RETRY_BASE_S * 2**self.request.retries
-        raise self.retry(countdown=countdown, queue=grading.queue_of(claim))
+    with RunHeartbeat(current_app.config["REDIS_URL"], claim) as beat:
+        labels = run_labels(worker, claim.run_id)
+        grade = partial(_grade_on_leased_gpu, labels=labels)
+        outcome = grading.grade_claimed(claim, grade, on_case=beat.case_started)
+    if outcome is grading.Outcome.RETRY:  # its own turn comes back after the backoff
+        enqueue_grading(submission_id, queue, countdown=grading.retry_delay_s(claim.attempt))
+    send_turn_if_waiting(queue, submission_id)
     return outcome.value
 
 
+def turn_queue(delivery_info: dict | None, submission_id: int) -> str:
+    """The queue a turn was taken from: the broker's routing key (the queue's name), else the
+    queue of the hinted submission's latest run, else cpu."""
+    routing_key = (delivery_info or {}).get("routing_key")
+    if routing_key in QUEUES:
+        return routing_key
+    submission = db.session.get(Submission, submission_id)
+    latest = submission.latest_run if submission is not None else None
+    return latest.queue if latest is not None else "cpu"
+
+
 def reconcile_and_enqueue() -> ReconcileReport:
-    """Run the reconciler once and send what it found; used by beat and the CLI."""
-    return send_report(reconcile())
+    """Run the reconciler once, top the turns up to the claimable runs, and send what it
+    found; used by beat and the CLI."""
+    report = reconcile()
+    report.turns = missing_turns(broker_lengths(), report.to_send)
+    return send_report(report)
+
+
+def broker_lengths() -> dict[str, int | None]:
+    """Messages waiting in each queue of the Celery broker (not those a worker took); None
+    for all when the broker does not answer."""
+    try:
+        with current_app.extensions["celery"].connection_for_read() as conn:
+            channel = conn.default_channel
+            return {name: channel.queue_declare(queue=name).message_count for name in QUEUES}
+    except (OperationalError, OSError):
+        log.warning("cannot read the broker's queue lengths", exc_info=True)
+        return dict.fromkeys(QUEUES)
 
 
 def requeue_and_enqueue(run_id: int) -> ReconcileReport:
@@ -102,13 +158,30 @@ def send_report(report: ReconcileReport) -> ReconcileReport:
         enqueue_grading(submission_id, queue)
     for suite_id in report.selfchecks_resent:
         enqueue_selfcheck(suite_id)
+    for queue, turns in report.turns.items():
+        for _ in range(turns):
+            enqueue_grading(0, queue)  # no hint: the worker takes the next in fair order
     return report
+
+
+def remove_orphaned_sandboxes() -> int:
+    """Remove sandboxes on this host's engine whose worker has no live heartbeat (only after
+    the heartbeats were read: a Redis that does not answer says nothing about who is alive)."""
+    client = redis_client(current_app.config["REDIS_URL"])
+    try:
+        live = {worker.name for worker in alive_workers(client)}
+    except redis.RedisError:
+        log.warning("heartbeats unreadable: orphaned sandboxes are left for a later pass")
+        return 0
+    finally:
+        client.close()
+    return remove_orphans(live)
 
 
 def enqueue_bank_fill() -> bool:
     """Send fill_reference_bank (cpu queue); False (logged) if the broker is down."""
     try:
-        fill_reference_bank.apply_async(queue="cpu")
+        send("webapp.fill_reference_bank", [], "cpu")
     except OperationalError:
         log.exception("could not enqueue the reference bank fill")
         return False
@@ -134,6 +207,7 @@ def fill_reference_bank() -> int:
 def reconcile_runs() -> dict[str, list[int]]:
     """Beat entry point: one reconciler pass, then a top-up of the reference bank."""
     report = reconcile_and_enqueue()
+    remove_orphaned_sandboxes()
     enqueue_bank_fill()
     return {
         "resent": report.resent,

@@ -98,7 +98,7 @@ def _check_content(name: str, data: bytes, config: AssignmentConfig) -> None:
     cap = config.max_file_kb * 1024
     if len(data) > cap:
         raise UploadError(
-            f"{name} is {len(data) // 1024} KB; the limit is {config.max_file_kb} KB."
+            f"{name} is {len(data) // 1024} KiB; the limit is {config.max_file_kb} KiB."
         )
     if not data.strip():
         raise UploadError(f"{name} is empty.")

@@ -7,7 +7,10 @@ submission with the solution, so the solution matching torch is what makes them 
 from __future__ import annotations
 
 import importlib.util
+import io
+import re
 import sys
+import zipfile
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -249,7 +252,35 @@ def test_package_is_valid_and_keeps_labels_hidden() -> None:
     assert {"hidden/rundata.py", *private} <= set(names)
     assert not [n for n in names if n.startswith(("hidden/data/", "hidden/labels/"))]
     mutants = package.mutants()
-    assert len(mutants) >= 8
+    assert len(mutants) >= 25
     solution = package.solution_files()
     for name, files in mutants.items():
         assert files != solution, f"mutant {name} is identical to the solution"
+    assert all(case.points > 0 for case in config.cases)
+
+
+def test_handout_table_matches_the_suite() -> None:
+    """README.md's grading table lists every case with its points, in the suite's order, and
+    says how many cases there are."""
+    config = load_package(PACKAGE).config
+    handout = (PACKAGE / "README.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \|", handout, flags=re.MULTILINE)
+    assert [(name, int(points)) for name, points in rows] == [
+        (case.name, case.points) for case in config.cases
+    ]
+    assert f"hidden suite of\n{len(config.cases)} independent cases" in handout
+
+
+def test_staff_notes_trace_every_case_and_mutant() -> None:
+    """STAFF.md (never shipped) names every case and every mutant it traces."""
+    package = load_package(PACKAGE)
+    staff = (PACKAGE / "STAFF.md").read_text()
+    for name in [case.name for case in package.config.cases] + sorted(package.mutants()):
+        assert f"`{name}`" in staff, name
+    assert "STAFF.md" not in {n.rsplit("/", 1)[-1] for n in _shipped(package)}
+
+
+def _shipped(package) -> list[str]:
+    """Names of the files in the student download."""
+    with zipfile.ZipFile(io.BytesIO(package.student_download())) as download:
+        return download.namelist()

@@ -7,7 +7,9 @@ compare a submission with the solution, so the solution matching torch is what m
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
+import zipfile
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from casekit import judge, run_case
 
 from grader.package import load_package
+from grader.rundata import load_trusted
 
 PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "cnn"
 RTOL, ATOL = 1e-10, 1e-12
@@ -168,8 +171,42 @@ def test_package_is_valid_and_keeps_labels_hidden() -> None:
     assert set(package.folder("hidden/private")) == {"digits_x.npy", "digits_y.npy"}
     spec = next(c for c in config.cases if c.name == "train_digits")
     assert (spec.check, spec.needs_reference, spec.environment) == ("custom", False, "torch")
+    assert all(c.points > 0 for c in config.cases), "every tested requirement is worth points"
     mutants = package.mutants()
-    assert len(mutants) >= 8
+    assert len(mutants) >= 25
     solution = package.solution_files()
     for name, files in mutants.items():
         assert files != solution, f"mutant {name} is identical to the solution"
+
+
+def test_staff_notes_trace_every_case_and_mutant_and_stay_with_staff() -> None:
+    """STAFF.md names every case and every mutant; students never download it (nor mutants,
+    tools or the solution)."""
+    package = load_package(PACKAGE)
+    staff = (PACKAGE / "STAFF.md").read_text()
+    for name in [c.name for c in package.config.cases] + list(package.mutants()):
+        assert f"`{name}`" in staff, f"STAFF.md does not mention {name}"
+    with zipfile.ZipFile(io.BytesIO(package.student_download())) as zf:
+        shipped = zf.namelist()
+    assert not [n for n in shipped if n.endswith("STAFF.md")]
+    assert not [n for n in shipped if "/mutants/" in n or "/tools/" in n or "/solution/" in n]
+
+
+def test_hidden_tie_windows_hold_every_tie_pattern_and_match_torch(sol) -> None:
+    """maxpool_ties' 2x2 input: every window's maximum is tied, every tie pattern occurs, and
+    the solution routes the gradient exactly as torch does (first maximum, row-major)."""
+    cases = load_trusted(
+        (PACKAGE / "hidden" / "cases.py").read_bytes(), "hidden/cases.py", "_cnn_ties"
+    )
+    g = np.random.default_rng(3)
+    x = cases._tied_windows(g, (2, 3, 8, 10))
+    windows = x.reshape(2, 3, 4, 2, 5, 2).transpose(0, 1, 2, 4, 3, 5).reshape(-1, 4)
+    tied = windows == windows.max(axis=1, keepdims=True)
+    assert tied.sum(axis=1).min() >= 2
+    assert {tuple(m) for m in tied.astype(float)} == {tuple(m.ravel()) for m in cases.TIE_MASKS}
+    tx = _t(x)
+    tout = F.max_pool2d(tx, 2)
+    dout = g.standard_normal(tuple(tout.shape))
+    tout.backward(torch.from_numpy(dout))
+    _, cache = sol.pool.maxpool2d_forward(x, 2)
+    _close(sol.pool.maxpool2d_backward(dout, cache), tx.grad)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,14 @@ import pytest
 import torch
 from casekit import judge, run_case, run_without_torch
 
-from grader.engine import Judge
 from grader.package import load_package
 from grader.rundata import load_trusted, prepare_run
 
 PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "cnn"
+sys.path.insert(0, str(PACKAGE / "tools"))
+
+from killmatrix import Runner, lost_cases, overlay, reference_outputs  # noqa: E402
+
 CASE = "train_digits"
 SEED = 2024
 SECRETS = (11, 12, 13)  # the solution must pass each (margin over 24: tools/margin.py)
@@ -229,43 +232,23 @@ def test_feedback_reveals_no_held_out_data(solution_weights, package):
 # ------------------------------------------------------------------------------- mutants
 
 
-def _overlay(tmp_path: Path, mutant: str) -> Path:
-    """solution/ with the mutant's files on top, as the self-check grades a mutant."""
-    files = tmp_path / mutant
-    shutil.copytree(PACKAGE / "solution", files)
-    for f in (PACKAGE / "mutants" / mutant).glob("*.py"):
-        shutil.copy(f, files / f.name)
-    return files
+KILL_SEEDS = (SEED, 7)  # assignments/cnn/tools/killmatrix.py checks 20 seeds (STAFF.md)
 
 
 def test_every_mutant_is_killed_and_only_training_mutants_need_the_training_case(tmp_path, package):
-    """Each mutant loses an exact case, except the two that only train_digits catches."""
-    reference_files = PACKAGE / "solution"
-    specs = [c for c in package.config.cases if c.name != CASE]
-    reference = {
-        c.name: run_case(PACKAGE, reference_files, c.name, seed=SEED, secret=0, tmp_path=tmp_path)
-        for c in specs
-    }
-    judge_ = Judge(package, {k: _arrays(v) for k, v in reference.items()})
+    """On each seed, each mutant loses a case other than train_digits, except the two that
+    only train_digits catches (tools/killmatrix.py: cases whose files are the solution's are
+    skipped, they score as the reference does)."""
+    runner = Runner(package, tmp_path)
+    runner.specs = [c for c in package.config.cases if c.name != CASE]
+    reference = reference_outputs(runner, list(KILL_SEEDS))
     needs_training = set()
     for mutant in sorted(package.mutants()):
-        files = _overlay(tmp_path, mutant)
-        killed = []
-        for spec in specs:
-            try:
-                out = run_case(PACKAGE, files, spec.name, seed=SEED, secret=0, tmp_path=tmp_path)
-            except Exception:
-                killed.append(spec.name)
-                continue
-            if not judge_.check(spec, _arrays(out))[0]:
-                killed.append(spec.name)
-        if not killed:
-            needs_training.add(mutant)
+        files = overlay(tmp_path, PACKAGE / "mutants" / mutant)
+        for seed in KILL_SEEDS:
+            if not lost_cases(runner, files, seed, reference):
+                needs_training.add(mutant)
     assert needs_training == {"lenet_no_shuffle", "lenet_tiny_lr"}
-
-
-def _arrays(outputs: dict) -> dict[str, np.ndarray]:
-    return {k: np.asarray(v) for k, v in outputs.items()}
 
 
 # --------------------------------------------------------------------------- environments
@@ -275,7 +258,11 @@ def test_numpy_cases_never_need_torch(package):
     """Every case in the "numpy" environment imports only conv.py and pool.py; the LeNet cases
     run in "torch"."""
     envs = {c.name: c.environment for c in package.config.cases}
-    assert {n for n, e in envs.items() if e == "torch"} == {"lenet_forward", CASE}
+    assert {n for n, e in envs.items() if e == "torch"} == {
+        "lenet_forward",
+        "train_reproducible",
+        CASE,
+    }
     source = package.read("hidden/cases.py").decode()
     tree = ast.parse(source)
     for node in tree.body:
@@ -288,4 +275,4 @@ def test_numpy_cases_never_need_torch(package):
 
 def test_numpy_cases_run_where_torch_is_not_importable():
     """conv.py, pool.py and every case of the "numpy" environment work without torch."""
-    assert "ran 13" in run_without_torch(PACKAGE)
+    assert "ran 19" in run_without_torch(PACKAGE)

@@ -37,6 +37,12 @@ OPTIMIZER_CONFIGS = [
     ("AdamW", {"lr": 0.05, "weight_decay": 0.2}),
     ("AdamW", {"lr": 0.1}),
     ("AdamW", {"lr": 0.05, "amsgrad": True}),
+    # every default (the hidden `defaults` case builds each optimizer from its params alone)
+    ("SGD", {}),
+    ("Adagrad", {}),
+    ("RMSprop", {}),
+    ("Adam", {}),
+    ("AdamW", {}),
 ]
 
 STATE_KEYS = {

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 from casekit import judge, run_case, run_without_torch, submitted
 
-from grader.engine import Judge
 from grader.package import load_package
 from grader.rundata import load_trusted, prepare_run
 
@@ -300,47 +299,12 @@ def test_other_hidden_sizes_are_accepted(package, checks):
     assert "held-out MSE" in feedback and "cannot be evaluated" not in feedback
 
 
-# ------------------------------------------------------------------------------- mutants
-
-
-def test_every_mutant_is_killed_by_an_exact_case(tmp_path, package):
-    """Each mutant loses a case that compares with the reference; none relies on training."""
-    specs = [c for c in package.config.cases if c.name != CASE]
-    reference = {
-        c.name: run_case(
-            PACKAGE, PACKAGE / "solution", c.name, seed=SEED, secret=0, tmp_path=tmp_path
-        )
-        for c in specs
-    }
-    judge_ = Judge(package, {k: _arrays(v) for k, v in reference.items()})
-    survivors = []
-    for mutant in sorted(package.mutants()):
-        files = tmp_path / mutant
-        shutil.copytree(PACKAGE / "solution", files)
-        for f in (PACKAGE / "mutants" / mutant).glob("*.py"):
-            shutil.copy(f, files / f.name)
-        killed = False
-        for spec in specs:
-            try:
-                out = run_case(PACKAGE, files, spec.name, seed=SEED, secret=0, tmp_path=tmp_path)
-            except Exception:
-                killed = True
-                break
-            if not judge_.check(spec, _arrays(out))[0]:
-                killed = True
-                break
-        if not killed:
-            survivors.append(mutant)
-    assert survivors == []
-
-
-def _arrays(outputs: dict) -> dict[str, np.ndarray]:
-    return {k: np.asarray(v) for k, v in outputs.items()}
+# ------------------------------------------------------------------------------ the suite
 
 
 def test_every_case_runs_where_torch_is_not_importable():
     """The whole suite, training included, runs in the "numpy" environment, without torch."""
-    assert "ran 16" in run_without_torch(PACKAGE)
+    assert "ran 20" in run_without_torch(PACKAGE)
 
 
 def teardown_module() -> None:

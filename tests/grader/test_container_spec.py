@@ -67,8 +67,10 @@ def test_environment_is_clean(monkeypatch):
         "PYTORCH_NVML_BASED_CUDA_CHECK",
         "NVIDIA_VISIBLE_DEVICES",
         "CUDA_VISIBLE_DEVICES",
+        "DLGRADER_PRELOAD",
     }
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
+    assert env["DLGRADER_PRELOAD"] == ""
     assert (env["NVIDIA_VISIBLE_DEVICES"], env["CUDA_VISIBLE_DEVICES"]) == ("void", "")
 
 
@@ -109,3 +111,8 @@ def test_frame_reader_caps_stdout_and_keeps_the_log_tail():
     assert bytes(reader.log) == b"cdef" and not reader.capped
     reader.feed(frame(1, b"x" * 11))
     assert reader.capped and len(reader.stdout) == 10
+
+
+def test_only_dotted_module_names_reach_the_bootstraps_preload():
+    spec = container_spec(LIMITS, None, preload=("numpy", "torch.nn", "os; rm -rf /", "", "a b"))
+    assert spec["environment"]["DLGRADER_PRELOAD"] == "numpy,torch.nn"

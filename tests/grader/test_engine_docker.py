@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from grader.engine import SuiteError, fill_bank, grade
@@ -39,11 +41,21 @@ def test_reference_scores_full_marks_and_a_banked_reference_is_used_once(toy, sa
     second = grade(GradingJob(toy.solution_files(), toy), sandbox, bank)
     assert (first.score, first.max_score) == (12.0, 12.0) and second.score == 12.0
     assert first.message == "5 of 5 cases passed"
-    assert set(first.timings) == {"total", "container", "cases", "reference", "startup"}
+    assert set(first.timings) == {
+        *("total", "acquire", "container", "ready", "cases", "reference", "startup", "scoring")
+    }
     assert first.timings["reference"] == 0.0 and second.timings["reference"] > 0.0
     assert bank.size(bank_key(toy.sha256, "cpu")) == 0
     assert banked.draw.secret != banked.draw.seed
     assert case(first, "classify").feedback == "accuracy 1.0000 (needs at least 0.9)"
+
+
+def test_a_job_limited_to_some_cases_runs_and_scores_only_those(toy, sandbox):
+    """The self-check's staged mutants: `cases` picks the cases; the max stays the suite's."""
+    job = GradingJob(files=toy.solution_files(), package=toy, cases=("add", "relu"))
+    result = grade(job, sandbox)
+    assert [c.name for c in result.cases] == ["add", "relu"]
+    assert result.max_score == 12.0 and result.score == sum(c.max_points for c in result.cases)
 
 
 def test_starter_scores_zero(run_toy, toy):
@@ -69,6 +81,10 @@ def test_infinite_loop_times_out_one_case(run_toy, solution_with, leftovers):
     result = run_toy(solution_with("relu", "def relu(x):\n    while True:\n        pass\n"))
     assert case(result, "relu").status == CaseStatus.TIMEOUT
     assert case(result, "relu").feedback == "ran past its time limit of 3 s"
+    # where the loop was, named by the case's own stack shortly before the limit
+    assert re.fullmatch(
+        r"where the code was: ops\.py line \d+ in relu", case(result, "relu").detail
+    )
     assert result.score == 10.0 and passed_except(result, "relu")
     assert leftovers() == []
 

@@ -160,8 +160,9 @@ def test_case_code_cannot_reach_the_record_channel_or_its_key(
     assert len(opened) == 6 and set(opened.values()) == {"PermissionError"}, opened
     assert all(v == -1 for k, v in report.items() if k.startswith("ptrace"))
     assert report["stop init"] == "sent" and report["kill init"] == "sent"  # and ignored
-    # stdin from /dev/null, the print pipe as stdout and stderr, the reply pipe: nothing else
-    assert report["fds"] == {"0": "/dev/null", "1": "pipe", "2": "pipe", "3": "pipe"}
+    # stdin from /dev/null, the print pipe as stdout and stderr, the reply pipe and the stack
+    # pipe (its own "where the code was" on a time-out): nothing else
+    assert report["fds"] == {"0": "/dev/null", "1": "pipe", "2": "pipe", "3": "pipe", "4": "pipe"}
     assert report["key in memory"] == 0 and report["key hex in memory"] == 0
     assert report["control"] >= 1
     assert case(result, "add").status == CaseStatus.PASSED

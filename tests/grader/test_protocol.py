@@ -63,11 +63,12 @@ def test_a_full_run_is_parsed():
             outputs={"y": npy(np.arange(6, dtype=np.int16).reshape(2, 3))},
         )
         .add(event="start", case="second")
-        .add(case="second", status="timeout", message="ran past", seconds=3.0)
+        .add(case="second", status="timeout", message="ran past", seconds=3.0, where="a.py line 2")
         .add(event="done", seconds=4.0)
         .out
     )
     run = parse(out)
+    assert (run.cases["second"].where, run.cases["first"].where) == ("a.py line 2", "")
     assert (run.ready, run.done, run.preload_s, run.started) == (True, True, 0.5, CASES)
     y = run.cases["first"].outputs["y"]
     assert y.dtype == np.int16 and y.tolist() == [[0, 1, 2], [3, 4, 5]]
@@ -291,3 +292,17 @@ def test_arbitrary_npy_headers_and_data_never_raise_anything_but_protocol_errors
     run = parse(Stream().add(case="first", status="ok", outputs={"x": encoded}).out)
     check_shape(run)
     assert run.cases["first"].status in ("ok", "error")
+
+
+@pytest.mark.parametrize(
+    "status, where, expected",
+    [
+        ("timeout", "x" * 5000, "x" * 1000),  # bounded like a message
+        ("timeout", ["a.py line 1"], ""),  # not text: dropped, the record stays
+        ("raised", "a.py line 1", ""),  # only a time-out says where the code was
+    ],
+)
+def test_where_is_kept_only_as_bounded_text_of_a_time_out(status, where, expected):
+    out = Stream().add(event="ready", seconds=0.1).add(case="first", status=status, where=where)
+    record = parse(out.out).cases["first"]
+    assert (record.status, record.where) == (status, expected)

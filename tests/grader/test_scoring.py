@@ -230,3 +230,15 @@ def test_points_are_all_or_nothing():
     )
     assert (failed.status, failed.points, failed.feedback) == (CaseStatus.FAILED, 0.0, "n")
     assert (missing.status, missing.points) == (CaseStatus.NOT_RUN, 0.0)
+
+
+def test_a_time_out_says_where_the_code_was_in_the_detail_not_the_feedback():
+    spec = CaseSpec("c", 1.0)
+    record = CaseRecord("timeout", "ran past its time limit of 3 s", 3.0, where="a.py line 7 in f")
+    got = score_case(spec, record, False, OUTCOME, lambda o: (True, ""))
+    assert (got.status, got.feedback) == (CaseStatus.TIMEOUT, "ran past its time limit of 3 s")
+    assert got.detail == "where the code was: a.py line 7 in f"
+    silent = score_case(
+        spec, CaseRecord("timeout", "ran past"), False, OUTCOME, lambda o: (True, "")
+    )
+    assert silent.detail == ""

@@ -22,6 +22,7 @@ import redis
 import sqlalchemy as sa
 from flask import Flask
 
+from scripts.benchkit import die_with_parent
 from tests.integration.support import ASSIGNMENTS, PASSWORD, Api
 from webapp import create_app
 from webapp.extensions import db
@@ -118,7 +119,8 @@ class Worker:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
-    def start(self, log_dir: Path, concurrency: int = 1) -> Worker:
+    def start(self, log_dir: Path, concurrency: int = 1, beat: bool = False) -> Worker:
+        """Start it (with beat in the same process, as `make run` does, when `beat`)."""
         self.log_path = log_dir / f"{self.name}.log"
         args = [
             CELERY,
@@ -135,6 +137,8 @@ class Worker:
             "INFO",
             "--without-mingle",
         ]
+        if beat:
+            args += ["-B", "--schedule", str(log_dir / f"{self.name}-beat-schedule")]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 args,
@@ -143,6 +147,7 @@ class Worker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,  # a killed test session leaves no worker behind
             )
         self.wait_ready()
         return self

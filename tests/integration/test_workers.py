@@ -45,7 +45,14 @@ def fleet_env(env: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     url = f"redis://127.0.0.1:6379/{FLEET_BROKER_DB}"
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
     locks = tmp_path_factory.mktemp("gpu-locks")
-    return {**env, "REDIS_URL": url, "GRADER_GPU_LOCK_DIR": str(locks), "GRADER_GPUS": "none"}
+    return {
+        **env,
+        "REDIS_URL": url,
+        "GRADER_GPU_LOCK_DIR": str(locks),
+        "GRADER_GPUS": "none",
+        # one student's burst stands for many students' submissions here
+        "MAX_RUNNING_PER_STUDENT": "0",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +67,7 @@ def fleet_app(live_app: Flask, fleet_env: dict) -> Iterator[Flask]:
             "SECRET_KEY": fleet_env["SECRET_KEY"],
             # one student's burst stands for many students' submissions here
             "MAX_WAITING_SUBMISSIONS": 0,
+            "MAX_IN_FLIGHT_PER_STUDENT": 0,
         }
     )
     result = app.test_cli_runner().invoke(args=["assignments", "sync", str(FIXTURES)])

@@ -68,7 +68,7 @@ def test_only_late_work_counts_with_its_penalty_and_explains_it():
     policy = LatePolicy(deadline=DUE, penalty_per_day=0.25)
     got = counted_submission([attempt(1, 30, 80)], "last", policy)
     assert got is not None and got.score == pytest.approx(40.0) and got.raw == 80
-    assert "2 day(s) late" in got.explanation and "-50%" in got.explanation
+    assert "2 days late" in got.explanation and "-50%" in got.explanation
 
 
 def test_best_applies_penalties_before_comparing_and_ties_keep_the_earlier():
@@ -138,8 +138,8 @@ def test_closed_assignment_accepts_work_until_the_extension_ends():
     attempts = [attempt(1, 40, 70), attempt(2, 48.05, 90), attempt(3, 49, 100)]
     got = counted_submission(attempts, "last", policy, extension=at(48))
     assert got is not None and got.attempt_id == 2 and got.score == 90
-    assert "On time (with your extension)" in got.explanation
-    assert "1 late submission(s) not accepted" in got.explanation
+    assert "On time (with the extension)" in got.explanation
+    assert "1 late submission not accepted" in got.explanation
 
 
 def test_penalty_arithmetic_is_explained_and_never_goes_below_zero():
@@ -147,7 +147,7 @@ def test_penalty_arithmetic_is_explained_and_never_goes_below_zero():
     got = counted_submission([attempt(1, 50, 80)], "last", policy)  # 3 started days late
     assert got is not None and got.penalty == pytest.approx(0.45)
     assert got.score == pytest.approx(44.0)
-    assert "3 day(s) late: -45%, 80 x 0.55 = 44 / 100." in got.explanation
+    assert "3 days late: -45%, 80 x 0.55 = 44 / 100." in got.explanation
     floor = counted_submission([attempt(1, 24 * 9, 80)], "last", policy)
     assert floor is not None and floor.score == 0.0 and floor.penalty == 1.0
 
@@ -156,9 +156,9 @@ def test_last_ignores_ungraded_and_explains_late_only_work():
     policy = LatePolicy(deadline=DUE)
     got = counted_submission([attempt(1, -5, 40), attempt(2, -1, None)], "last", policy)
     assert got is not None and got.attempt_id == 1
-    assert got.explanation.startswith("Submission #1 counts: your last on-time submission.")
+    assert got.explanation.startswith("Submission #1 counts: the last on-time submission.")
     late = counted_submission([attempt(3, 2, 60)], "last", policy)
-    assert late is not None and "your last submission (none was on time)" in late.explanation
+    assert late is not None and "the last submission (none was on time)" in late.explanation
 
 
 def test_active_choice_that_cannot_count_falls_back_to_last():
@@ -169,7 +169,7 @@ def test_active_choice_that_cannot_count_falls_back_to_last():
         [attempt(1, -3, 50), attempt(2, 5, 100, active=True)], "active", closed
     )
     assert refused is not None and refused.attempt_id == 1
-    assert "no graded submission chosen, so your last on-time submission" in refused.explanation
+    assert "no graded submission chosen, so the last on-time submission" in refused.explanation
     ungraded = counted_submission(
         [attempt(1, -3, 50), attempt(2, -1, None, active=True)], "active", closed
     )
@@ -177,7 +177,7 @@ def test_active_choice_that_cannot_count_falls_back_to_last():
     chosen = counted_submission(
         [attempt(1, -3, 50, active=True), attempt(2, -1, 90)], "active", closed
     )
-    assert chosen is not None and "the submission you chose" in chosen.explanation
+    assert chosen is not None and "the submission chosen to count" in chosen.explanation
 
 
 def test_best_of_many_names_the_count_and_penalties():
@@ -186,7 +186,7 @@ def test_best_of_many_names_the_count_and_penalties():
         [attempt(1, -3, 60), attempt(2, -2, 75), attempt(3, 12, 80)], "best", policy
     )
     assert got is not None and got.attempt_id == 2  # 80 late is 72 after the penalty
-    assert "the best of 3 graded submission(s), after late penalties" in got.explanation
+    assert "the best of 3 graded submissions, after late penalties" in got.explanation
 
 
 def test_missing_items_tie_with_zeros_and_the_later_one_is_dropped():
@@ -217,7 +217,7 @@ def test_total_counts_a_missing_category_as_zero_and_refuses_negative_weights():
         (LatePolicy(DUE, closed=True), "After that, submissions are refused."),
         (
             LatePolicy(DUE, grace=timedelta(minutes=15), penalty_per_day=0.1),
-            "A grace period of 15 minute(s) counts as on time. "
+            "A grace period of 15 minutes counts as on time. "
             "After that, 10% is taken off the score per started day late.",
         ),
     ],

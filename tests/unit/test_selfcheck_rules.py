@@ -19,7 +19,7 @@ from grader.selfcheck import (
 
 
 def run(kind: str, score: float, name: str | None = None, lost: tuple[str, ...] = ()) -> RunReport:
-    return RunReport(name or kind, kind, score, 10.0, lost, 1.25)
+    return RunReport(name or kind, kind, (score,), 10.0, lost, 1.25)
 
 
 def report(*runs: RunReport, error: str = "") -> SelfCheckReport:
@@ -122,3 +122,47 @@ def test_long_lists_of_lost_cases_are_shortened():
     many = tuple(f"case{i}" for i in range(9))
     assert lost_text(run(MUTANT, 1, lost=many)).endswith("(+3 more)")
     assert lost_text(run(MUTANT, 9)) == "-"
+
+
+def seeded(kind: str, scores: tuple[float, ...], name: str | None = None) -> RunReport:
+    return RunReport(name or kind, kind, scores, 10.0, (), 1.0)
+
+
+def test_a_mutant_caught_on_some_seeds_only_survives():
+    """Killed on four draws of five is a lottery for students: it counts as survived."""
+    lucky = seeded(MUTANT, (7, 7, 10, 7, 7), "eps_placement")
+    assert not lucky.ok and lucky.broken_on == 1
+    assert lucky.result == "SURVIVED on 1 of 5 seeds"
+    checked = report(seeded(REFERENCE, (10,) * 5), seeded(STARTER, (0,) * 5), lucky)
+    assert not checked.passed and checked.kill_rate == 0.0
+    assert checked.problems() == [
+        "mutant eps_placement scores full marks on 1 of 5 seeds: no case catches it"
+    ]
+
+
+def test_reference_and_starter_must_hold_on_every_seed():
+    reference, starter = seeded(REFERENCE, (10, 10, 9)), seeded(STARTER, (0, 1, 0))
+    assert (reference.ok, reference.score, starter.ok, starter.score) == (False, 9, False, 1)
+    assert (
+        reference.why == "the reference solution must score full marks, got 9 of 10 on 1 of 3 seeds"
+    )
+
+
+def test_the_table_shows_score_ranges_and_the_seeds_to_replay():
+    checked = SelfCheckReport(
+        "toy", "ab" * 32, 10.0,
+        (seeded(REFERENCE, (10, 10)), seeded(STARTER, (0, 0)), seeded(MUTANT, (3, 7), "m")),
+        "", 4.0, seeds=(11, 12),
+    )  # fmt: skip
+    text = format_table(checked)
+    assert text.splitlines()[3].split()[:4] == ["mutants/m", "3-7", "10", "killed"]
+    assert "on 2 seeds" in text and "seeds (replay with --seed): 11, 12" in text
+    assert SelfCheckReport.from_dict(json.loads(json.dumps(checked.to_dict()))) == checked
+
+
+def test_a_report_stored_before_seeds_reads_back():
+    old = {"slug": "toy", "sha256": "ab", "max_score": 10.0, "error": "", "seconds": 1.0,
+           "runs": [{"name": "reference", "kind": REFERENCE, "score": 10.0, "max_score": 10.0,
+                     "lost": [], "seconds": 1.0}]}  # fmt: skip
+    (run_,) = SelfCheckReport.from_dict(old).runs
+    assert run_.scores == (10.0,) and run_.ok

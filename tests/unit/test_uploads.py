@@ -68,7 +68,7 @@ def test_folder_names_and_duplicates_are_refused():
 
 
 def test_size_cap_and_empty_file():
-    assert "limit is 4 KB" in refused([("layers.py", b"#" * 5000), GOOD[1]])
+    assert "limit is 4 KiB" in refused([("layers.py", b"#" * 5000), GOOD[1]])
     assert "empty" in refused([("layers.py", b"  \n"), GOOD[1]])
 
 
@@ -131,7 +131,7 @@ def test_forbidden_code_in_a_notebook_is_located_by_cell_and_line():
         ([("layers.ipynb", b"{}"), MLP], "no list of cells"),
         ([("other.ipynb", notebook()), ("layers.py", b"x = 1\n"), MLP], "Not part of"),
         ([("layers.ipynb", notebook(code("x = (\n"))), MLP], "layers.ipynb cell 1"),
-        ([("layers.ipynb", notebook(code("x = 1\n" * 2000))), MLP], "the limit is 4 KB"),
+        ([("layers.ipynb", notebook(code("x = 1\n" * 2000))), MLP], "the limit is 4 KiB"),
     ],
 )
 def test_bad_notebook_uploads_are_refused(uploads, message):

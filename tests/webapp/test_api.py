@@ -69,9 +69,10 @@ def test_submit_returns_202_and_the_record(client, make, alice_token, sent_tasks
     record = client.get(f"/api/v1/submissions/{body['id']}", headers=alice_token).get_json()
     assert set(record) == {
         "id", "assignment", "status", "score", "max_score", "created_at", "late", "message",
-        "queue", "cases", "withheld",
+        "queue", "running_case", "cases", "withheld",
     }  # fmt: skip
     assert record["status"] == "queued" and record["score"] is None and record["cases"] == []
+    assert record["running_case"] is None
     assert (record["queue"]["name"], record["queue"]["position"]) == ("cpu", 0)
     assert record["assignment"] == "toy" and record["created_at"].endswith("Z")
 

@@ -41,9 +41,9 @@ def verdict(app, suite_id: int, passed: bool) -> None:
     """Record a self-check report for the suite, as the worker would."""
     mutant_score = 5.0 if passed else 10.0
     runs = (
-        RunReport("reference", REFERENCE, 10.0, 10.0, (), 1.0),
-        RunReport("starter", STARTER, 0.0, 10.0, ("double_small", "double_large"), 1.0),
-        RunReport("no_effect", MUTANT, mutant_score, 10.0, (), 1.0),
+        RunReport("reference", REFERENCE, (10.0,), 10.0, (), 1.0),
+        RunReport("starter", STARTER, (0.0,), 10.0, ("double_small", "double_large"), 1.0),
+        RunReport("no_effect", MUTANT, (mutant_score,), 10.0, (), 1.0),
     )
     with app.app_context():
         suite = db.session.get_one(Suite, suite_id)
@@ -298,7 +298,7 @@ def test_regrade_queues_a_run_per_submission_and_keeps_earlier_results(
 
     response = client.post("/instructor/assignments/toy/regrade", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "Queued 2 regrade(s) with suite v2" in page and "1 submission(s) still being" in page
+    assert "Queued 2 regrades with suite v2" in page and "1 submission still being" in page
     assert sorted(sent_tasks("cpu")) == sorted((GRADE_TASK, [i]) for i in done)
     with app.app_context():
         for submission_id in done:
@@ -333,7 +333,7 @@ def test_regrade_command(runner, make, app, sent_tasks):
     sent_tasks()
     result = runner.invoke(args=["assignments", "regrade", "toy"])
     assert result.exit_code == 0, result.output
-    assert "queued 1 regrade(s) with suite v2; 0 still being graded" in result.output
+    assert "queued 1 regrade with suite v2; 0 still being graded" in result.output
     assert sent_tasks("cpu") == [(GRADE_TASK, [submission_id])]
     assert runner.invoke(args=["assignments", "regrade", "nope"]).exit_code != 0
 

@@ -42,7 +42,7 @@ def test_every_gradebook_form_carries_the_token(app, client, make):
             assert forms, path
             assert all('name="csrf_token"' in form for form in forms), path
         client.post("/logout", data={"csrf_token": "x"})
-        client.delete_cookie("session")
+        client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
 
 
 def test_post_without_token_changes_nothing(app, client, make):

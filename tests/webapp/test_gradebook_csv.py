@@ -70,7 +70,7 @@ def test_import_stores_good_scores(app, client, auth, ids):
     auth.login("tina")
     response = upload(client, "username,item,score\nbob,written1,12.5\nalice,written1,\n")
     assert response.status_code == 200
-    assert b"Imported 1 score(s); 1 changed." in response.data
+    assert b"Imported 1 score; 1 changed." in response.data
     scores = stored_scores(app)
     assert scores[("bob", "written1")] == 12.5 and scores[("alice", "written1")] == 15
 
@@ -113,7 +113,7 @@ def test_import_reports_every_bad_row_and_changes_nothing(app, client, auth, ids
 def test_import_needs_the_header(client, auth, ids):
     auth.login("tina")
     response = upload(client, "user,item,points\nbob,written1,3\n")
-    assert response.status_code == 400 and b"missing column(s): username, score" in response.data
+    assert response.status_code == 400 and b"missing columns: username, score" in response.data
 
 
 def test_item_form_saves_all_or_nothing(app, client, auth, ids):

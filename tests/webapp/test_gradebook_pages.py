@@ -101,11 +101,11 @@ def test_student_page_shows_own_grades_with_explanations(client, auth, ids):
     auth.login("alice")
     html = client.get("/grades").get_data(as_text=True)
     assert "My grades" in html and f"{ALICE_TOTAL:.1f}%" in html
-    assert "your last on-time submission" in html
-    assert "2 day(s) late: -20%" in html and "Late penalty: -20%." in html
+    assert "the last on-time submission" in html
+    assert "2 days late: -20%" in html and "Late penalty: -20%." in html
     assert html.count('badge-dropped">dropped') == 2
     assert "Not entered yet (counts 0)." in html  # written2
-    assert "Your extension: due 2026-03-04 23:59 UTC." in html
+    assert 'Your extension: due <time class="local-time" datetime="2026-03-04T23:59:00Z"' in html
     assert "bob" not in html.lower()
 
 
@@ -129,7 +129,7 @@ def test_student_chooses_the_counted_submission(app, client, auth, ids):
     html = client.get("/grades").get_data(as_text=True)
     assert f"submission_id={ids['a1_first']}" not in html  # urls are paths, not queries
     assert f'href="/submissions/{ids["a1_first"]}">8</a> / 10' in html
-    assert "the submission you chose" in html
+    assert "the submission chosen to count" in html
     auth.logout()
     auth.login("bob")
     assert client.post(f"/grades/activate/{ids['a1_last']}").status_code == 404

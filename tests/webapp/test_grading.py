@@ -8,9 +8,9 @@ import pytest
 from grader.engine import SuiteError
 from grader.job import CaseResult, CaseStatus, GradingJob, GradingResult, RunStatus
 from grader.sandbox import SandboxError
-from webapp import grading
+from webapp import grading, scheduling
 from webapp.extensions import db
-from webapp.models import GradingRun, RunState, Submission
+from webapp.models import GradingRun, RunState, Submission, utcnow
 from webapp.reference_bank import DatabaseReferenceBank
 from webapp.submitting import request_regrade
 
@@ -79,11 +79,11 @@ def test_store_result_saves_score_cases_log_timings(ctx, sub_id):
     assert grading.store_result(claim, graded(log="epoch 1\n")) is True
     run = run_of(sub_id)
     assert (run.status, run.score, run.max_score) == (RunState.GRADED, 7.0, 10.0)
-    assert (run.log_tail, run.message, run.timings) == (
-        "epoch 1\n",
-        "done",
-        {"total": 1.5, "cases": 1.0},
-    )
+    assert (run.log_tail, run.message) == ("epoch 1\n", "done")
+    # the grader's phases, with the worker's own: sent -> claimed, and storing the result
+    assert set(run.timings) == {"total", "cases", "queue_wait", "store"}
+    assert (run.timings["total"], run.timings["cases"]) == (1.5, 1.0)
+    assert run.timings["queue_wait"] >= 0 and run.timings["store"] > 0
     assert [(c.name, c.points, c.max_points, c.status) for c in run.cases] == [
         ("double_small", 3.0, 3.0, "passed"),
         ("double_large", 4.0, 7.0, "failed"),
@@ -182,32 +182,41 @@ def raising(exc: Exception):
 def test_grading_errors_fail_the_run(ctx, sub_id, exc, message):
     """A broken suite or an unexpected exception ends the run failed, never stuck running."""
     claim = grading.claim_run(sub_id, worker="w1")
-    assert grading.grade_claimed(claim, raising(exc), may_retry=True) is grading.Outcome.FAILED
+    assert grading.grade_claimed(claim, raising(exc)) is grading.Outcome.FAILED
     run = run_of(sub_id)
     assert (run.status, run.message) == (RunState.FAILED, message)
 
 
-def test_sandbox_error_requeues_then_fails(ctx, sub_id):
-    """Docker trouble puts the run back in the queue while retries remain, then fails it."""
+def test_sandbox_error_requeues_with_backoff_then_fails(ctx, sub_id):
+    """Docker trouble puts the run back in the queue, claimable only after its backoff, while
+    retries remain (SANDBOX_RETRIES), then fails it."""
+    for attempt in range(1, grading.SANDBOX_RETRIES + 1):
+        claim = grading.claim_run(sub_id, worker="w1")
+        assert claim.attempt == attempt
+        before = utcnow()
+        outcome = grading.grade_claimed(claim, raising(SandboxError("no docker")))
+        assert outcome is grading.Outcome.RETRY
+        run = run_of(sub_id)
+        assert run.status is RunState.QUEUED
+        backoff = (run.enqueued_at - before).total_seconds()
+        assert backoff == pytest.approx(grading.retry_delay_s(attempt), abs=2)
+        assert scheduling.claimable("cpu") == []  # not before its backoff
+    assert [grading.retry_delay_s(a) for a in (1, 2, 3, 4)] == [30, 60, 120, 240]
     claim = grading.claim_run(sub_id, worker="w1")
-    outcome = grading.grade_claimed(claim, raising(SandboxError("no docker")), may_retry=True)
-    assert outcome is grading.Outcome.RETRY
-    assert run_of(sub_id).status is RunState.QUEUED
-    claim = grading.claim_run(sub_id, worker="w1")
-    outcome = grading.grade_claimed(claim, raising(SandboxError("no docker")), may_retry=False)
+    outcome = grading.grade_claimed(claim, raising(SandboxError("no docker")))
     assert outcome is grading.Outcome.FAILED
     run = run_of(sub_id)
     assert (run.status, run.message, run.attempt) == (
         RunState.FAILED,
         grading.SANDBOX_DOWN_MESSAGE,
-        2,
+        grading.SANDBOX_RETRIES + 1,
     )
 
 
 def test_grade_claimed_stores_the_result(ctx, sub_id):
     """The grade function's result is stored for the claimed run."""
     claim = grading.claim_run(sub_id, worker="w1")
-    outcome = grading.grade_claimed(claim, lambda job: graded(score=8), may_retry=True)
+    outcome = grading.grade_claimed(claim, lambda job: graded(score=8))
     assert outcome is grading.Outcome.STORED
     assert run_of(sub_id).score == 8.0
 

@@ -33,6 +33,7 @@ TABLES = {
     "submission_files",
     "submissions",
     "suites",
+    "user_sessions",
     "users",
 }
 

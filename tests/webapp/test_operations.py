@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from grader.job import GradingResult, RunStatus
 from tests.webapp.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
 from webapp import grading, operations, reconcile
 from webapp.extensions import db
@@ -204,3 +205,40 @@ class TestCsrf:
         assert response.status_code == 302
         with app.app_context():
             assert run_of(runs["lost"]).status is RunState.QUEUED
+
+
+def test_percentiles_of_each_phase_per_assignment():
+    rows = [("cnn", {"total": float(t), "cases": t / 2}) for t in range(1, 21)]
+    rows += [("backprop", {"total": 0.9, "store": 0.01}), ("backprop", "not timings")]
+    cnn, backprop = reversed(operations.summarise_phases(rows))
+    assert (cnn.slug, cnn.runs, cnn.p50["total"], cnn.p95["total"]) == ("cnn", 20, 10.0, 19.0)
+    assert (cnn.p50["cases"], "store" in cnn.p50) == (5.0, False)
+    assert (backprop.runs, backprop.p95) == (1, {"store": 0.01, "total": 0.9})
+    assert operations.percentile([3.0], 0.95) == 3.0
+
+
+def test_phase_timings_of_the_last_hour_on_operations_and_for_staff_on_the_submission(
+    app, make, auth
+):
+    """Graded runs' phases: p50/p95 per assignment on the operations page (older runs left
+    out), and each run's phases on its submission page for staff only."""
+    alice = make.user("alice")
+    toy = make.assignment("toy")
+    ids = [make.submission(alice, toy) for _ in range(3)]
+    with app.app_context():
+        for n, sub_id in enumerate(ids):
+            claim = grading.claim_run(sub_id, "cpu@host")
+            timings = {"total": 1.0 + n, "cases": 0.5, "acquire": 0.01}
+            result = GradingResult(RunStatus.GRADED, 1, 1, [], "", "", timings)
+            grading.store_result(claim, result)
+        age(ids[2], finished_at=utcnow() - timedelta(hours=2))  # outside the window
+    page = staff_client(make, auth).get(PAGE).get_data(as_text=True)
+    row = re.search(r'<tr><th scope="row"><code>toy</code></th>(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row)
+    assert cells[0] == "2"  # the two runs of the last hour
+    assert "1.00 / 2.00" in cells and "0.50 / 0.50" in cells and "0.01 / 0.01" in cells
+    detail = auth.client.get(f"/submissions/{ids[0]}").get_data(as_text=True)
+    assert "Grading time" in detail and "sandbox acquire 0.01 s" in detail
+    auth.logout()
+    auth.login("alice")
+    assert "Grading time" not in auth.client.get(f"/submissions/{ids[0]}").get_data(as_text=True)

@@ -11,6 +11,7 @@ from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
 from tests.webapp.gradebook_support import set_policy
 from webapp import grading
 from webapp.extensions import db
+from webapp.gradebook.service import rules_of
 from webapp.models import (
     Assignment,
     Extension,
@@ -52,13 +53,14 @@ def test_nav_depends_on_role(client, auth, make):
 
 
 def test_assignment_page_escapes_the_handout(client, auth, make):
-    """The handout renders as Markdown-lite with every tag from the author escaped."""
+    """The handout renders as Markdown with every tag from the author escaped (its headings
+    one level down: the page has one H1)."""
     make.user("alice")
     make.assignment("toy", package=make.package(handout=f"# Part 1 {XSS}\n\nUse `np.dot`.\n"))
     auth.login("alice")
     html = client.get("/assignments/toy").get_data(as_text=True)
     assert "<script>alert" not in html
-    assert "<h1>Part 1 &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in html
+    assert "<h2>Part 1 &lt;script&gt;alert(1)&lt;/script&gt;</h2>" in html
     assert "<code>np.dot</code>" in html
     assert 'enctype="multipart/form-data"' in html
 
@@ -213,11 +215,39 @@ def test_assignment_page_states_the_late_rules_and_the_students_extension(app, c
         db.session.commit()
     auth.login("alice")
     html = client.get("/assignments/toy").get_data(as_text=True)
-    assert "2026-12-01 23:59 UTC. A grace period of 10 minute(s) counts as on time. " in html
+    assert "2026-12-01 23:59 UTC</time>. A grace period of 10 minutes counts as on time. " in html
     assert "After that, 25% is taken off the score per started day late." in html
-    assert "Due 2026-12-03 23:59 UTC for you." in html
+    assert 'Due <time class="local-time" datetime="2026-12-03T23:59:00Z"' in html
+    assert "2026-12-03 23:59 UTC</time> for you." in html
     assert "<code>layers.ipynb</code> may stand for a" in html
     auth.logout()
     auth.login("bob")
     html = client.get("/assignments/toy").get_data(as_text=True)
     assert "per started day late" in html and "for you." not in html
+
+
+def test_the_deadline_and_every_late_rule_are_saved_by_one_form(app, client, auth, make):
+    """Deadline, late policy, grace and penalty in one POST; a bad penalty saves nothing;
+    a form without grace and penalty leaves them as they were."""
+    make.people()
+    make.assignment("toy")
+    auth.login("ivan")
+    page = client.get("/instructor/assignments").get_data(as_text=True)
+    assert 'id="grace-toy"' in page and 'id="penalty-toy"' in page
+    url = "/instructor/assignments/toy/deadline"
+    form = {"deadline": "2031-03-04T05:06", "late_policy": "open", "grace_minutes": "15"}
+    saved = client.post(url, data={**form, "penalty_percent": "12.5"}, follow_redirects=True)
+    assert "deadline and late rules saved" in saved.get_data(as_text=True)
+    refused = client.post(
+        url, data={**form, "grace_minutes": "1", "penalty_percent": "250"}, follow_redirects=True
+    )
+    assert "nothing was saved. The penalty per day must be 0-100%." in refused.get_data(
+        as_text=True
+    )
+    client.post(url, data={"deadline": "2031-03-05T05:06", "late_policy": "closed"})
+    with app.app_context():
+        assignment = Assignment.by_slug("toy")
+        late = rules_of(assignment).late
+        assert assignment.deadline == datetime(2031, 3, 5, 5, 6, tzinfo=UTC)
+        assert assignment.late_policy is LatePolicy.CLOSED
+        assert (late.grace, late.penalty_per_day) == (timedelta(minutes=15), 0.125)

@@ -72,7 +72,7 @@ def test_cli_import_needs_the_columns(runner, app, tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("user,name\nx,y\n")
     result = runner.invoke(args=["users", "import", str(path)])
-    assert "missing column(s): username, display_name" in result.output
+    assert "missing columns: username, display_name" in result.output
     assert usernames(app) == []
 
 

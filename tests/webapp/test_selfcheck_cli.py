@@ -16,6 +16,18 @@ pytestmark = pytest.mark.docker
 BATCHNORM = Path(__file__).resolve().parents[1] / "fixtures" / "batchnorm"
 
 
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "SELFCHECK_SEEDS": 2}  # every rule on two draws; 5 in production
+
+
+def test_check_replays_the_seeds_it_is_given(runner):
+    result = runner.invoke(args=["assignments", "check", str(BATCHNORM), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "self-check PASSED on 1 seed " in result.output
+    assert "seeds (replay with --seed): 7" in result.output
+
+
 def with_survivor(root: Path, slug: str = "batchnorm") -> Path:
     """A copy of the batchnorm package under `root` with a 'mutant' identical to the solution
     (no case can catch it), renamed to `slug`."""
@@ -39,7 +51,7 @@ def test_check_of_a_good_folder_prints_the_table_and_passes(runner, app):
         assert rows[f"mutants/{mutant}"][3] == "killed"
     assert "momentum_swapped        8      10   killed  running_stats" in result.output
     assert "kill rate: 3/3 = 100%" in result.output
-    assert "self-check PASSED" in result.output
+    assert "self-check PASSED on 2 seeds" in result.output
     with app.app_context():
         assert Assignment.by_slug("batchnorm") is None  # a folder check stores nothing
 
@@ -49,7 +61,7 @@ def test_check_fails_when_a_mutant_survives(runner, tmp_path):
     assert result.exit_code != 0
     assert "mutants/no_op" in result.output and "SURVIVED" in result.output
     assert "kill rate: 3/4 = 75%" in result.output
-    assert "mutant no_op scores full marks: no case catches it" in result.output
+    assert "mutant no_op scores full marks on 2 of 2 seeds: no case catches it" in result.output
 
 
 def test_sync_check_publishes_only_packages_that_pass(runner, app, tmp_path):
@@ -69,7 +81,8 @@ def test_sync_check_publishes_only_packages_that_pass(runner, app, tmp_path):
         assert not bad.published
         assert bad.suites[0].selfcheck_status is SelfCheckStatus.FAILED
         runs = {r["name"]: r for r in bad.suites[0].selfcheck_report["runs"]}
-        assert runs["no_op"]["score"] == runs["no_op"]["max_score"] == 10
+        assert runs["no_op"]["scores"] == [10, 10] and runs["no_op"]["max_score"] == 10
+        assert len(bad.suites[0].selfcheck_report["seeds"]) == 2
 
 
 def test_check_by_slug_stores_the_report_on_the_newest_version(runner, app, tmp_path):

@@ -27,9 +27,9 @@ def page(app) -> Iterator[Page]:
 
 def failing_report(slug: str, sha256: str) -> SelfCheckReport:
     runs = (
-        RunReport("reference", REFERENCE, 10.0, 10.0, (), 0.5),
-        RunReport("starter", STARTER, 0.0, 10.0, ("train_forward", "backward"), 0.5),
-        RunReport("no_op", MUTANT, 10.0, 10.0, (), 0.5),
+        RunReport("reference", REFERENCE, (10.0,), 10.0, (), 0.5),
+        RunReport("starter", STARTER, (0.0,), 10.0, ("train_forward", "backward"), 0.5),
+        RunReport("no_op", MUTANT, (10.0,), 10.0, (), 0.5),
     )
     return SelfCheckReport(slug, sha256, 10.0, runs, "", 2.0)
 

@@ -55,7 +55,7 @@ def test_a_third_waiting_submission_is_refused_until_one_is_graded(app, client, 
     assert [upload(client).status_code for _ in range(2)] == [302, 302]
     refused = upload(client)
     assert refused.status_code == 429
-    assert b"2 submission(s) of toy still waiting to be graded" in refused.data
+    assert b"2 submissions of Toy assignment toy still waiting to be graded" in refused.data
     assert len(submissions_of(app, alice)) == 2  # nothing stored
     finish_runs(app, RunState.FAILED)  # a failed run is finished too
     assert upload(client).status_code == 302
@@ -90,7 +90,7 @@ def test_hourly_limit_counts_only_the_last_hour(app, client, alice):
         finish_runs(app)
     refused = upload(client)
     assert refused.status_code == 429
-    assert b"submitted toy 4 times in the last hour" in refused.data
+    assert b"submitted Toy assignment toy 4 times in the last hour" in refused.data
     with app.app_context():
         earlier = utcnow() - timedelta(hours=1, minutes=1)
         first = db.session.scalar(select(func.min(Submission.id)))

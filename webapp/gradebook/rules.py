@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from webapp.words import plural
+
 COUNT_RULES = ("last", "best", "active")  # which submission counts for an assignment
 # What a submission whose latest grading run failed counts with: "keep" its last graded
 # score (flagged), or "hold" it back (as if not graded) until it is regraded successfully or
@@ -130,7 +132,7 @@ def late_terms(policy: LatePolicy) -> str:
     if policy.deadline is None:
         return "No deadline."
     minutes = round(policy.grace.total_seconds() / 60)
-    grace = f"A grace period of {minutes} minute(s) counts as on time. " if minutes else ""
+    grace = f"A grace period of {plural(minutes, 'minute')} counts as on time. " if minutes else ""
     if policy.closed:
         after = "After that, submissions are refused."
     elif policy.penalty_per_day > 0:
@@ -179,7 +181,7 @@ def counted_submission(
     chosen, reason = _choose(candidates, rule)
     refused = len(graded) - len(candidates)
     if refused:
-        reason += f"; {refused} late submission(s) not accepted (late work is closed)"
+        reason += f"; {plural(refused, 'late submission')} not accepted (late work is closed)"
     if held:
         ids = ", ".join(f"#{a.id}" for a in held)
         reason += f"; {ids} on hold for review (the latest grading run failed)"
@@ -197,15 +199,16 @@ def _choose(candidates: list[_Candidate], rule: str) -> tuple[_Candidate, str]:
         best = max(
             candidates, key=lambda c: (c.score, -c.attempt.submitted_at.timestamp(), -c.attempt.id)
         )
-        return best, f"the best of {len(candidates)} graded submission(s), after late penalties"
+        counted = plural(len(candidates), "graded submission")
+        return best, f"the best of {counted}, after late penalties"
     if rule == "active":
         chosen = next((c for c in candidates if c.attempt.active), None)
         if chosen is not None:
-            return chosen, "the submission you chose"
+            return chosen, "the submission chosen to count"
     # "last": the last on-time submission; if none was on time, the last late one
     on_time = [c for c in candidates if c.late.days_late == 0]
     last = max(on_time or candidates, key=lambda c: (c.attempt.submitted_at, c.attempt.id))
-    why = "your last on-time submission" if on_time else "your last submission (none was on time)"
+    why = "the last on-time submission" if on_time else "the last submission (none was on time)"
     if rule == "active":
         why = f"no graded submission chosen, so {why}"
     return last, why
@@ -216,11 +219,11 @@ def _counted(chosen: _Candidate, reason: str, extended: bool) -> Counted:
     attempt, late, score = chosen.attempt, chosen.late, chosen.score
     raw = float(attempt.score or 0.0)
     if late.days_late == 0:
-        timing = "On time (with your extension)" if extended else "On time"
+        timing = "On time (with the extension)" if extended else "On time"
         timing += f": {raw:g} / {attempt.max_score:g}."
     else:
         timing = (
-            f"{late.days_late} day(s) late: -{late.penalty:.0%}, "
+            f"{plural(late.days_late, 'day')} late: -{late.penalty:.0%}, "
             f"{raw:g} x {1.0 - late.penalty:g} = {score:g} / {attempt.max_score:g}."
         )
     why = f"Submission #{attempt.id} counts: {reason}. {timing}"

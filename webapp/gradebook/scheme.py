@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.gradebook import rules
 from webapp.models import Assignment, Category, GradeItem, ManualScore, ScoringPolicy
 from webapp.models.gradebook import ITEM_KEY_MAX
+from webapp.words import plural
 
 ITEM_KEY_RE = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{ITEM_KEY_MAX - 1}}}$")
 NAME_MAX = 80
@@ -125,7 +126,7 @@ def _category_problems(entries: list[CategoryEntry], existing: dict[int, Categor
         category = existing.get(entry.id) if entry.id is not None else None
         if entry.delete and category is not None and category.items:
             problems.append(
-                f"{category.name}: move or remove its {len(category.items)} item(s) first"
+                f"{category.name}: move or remove its {plural(len(category.items), 'item')} first"
             )
     try:
         rules.check_weights({e.name: e.weight for e in kept})
@@ -257,7 +258,9 @@ def _max_problems(item: GradeItem, max_score: float | None) -> list[str]:
         .select_from(ManualScore)
         .where(ManualScore.item_id == item.id, ManualScore.score > max_score)
     )
-    return [f"{item.key}: {above} score(s) are above the new max {max_score:g}"] if above else []
+    if not above:
+        return []
+    return [f"{item.key}: {plural(above, 'score')} above the new max {max_score:g}"]
 
 
 def save_policy(assignment: Assignment, rule: str, grace_text: str, penalty_text: str) -> None:

@@ -65,7 +65,8 @@ def parse_scores_csv(data: bytes) -> list[ScoreChange]:
     if missing:
         raise ScoreError(
             [
-                f"missing column(s): {', '.join(missing)} (the header must be "
+                f"missing {'column' if len(missing) == 1 else 'columns'}: {', '.join(missing)}"
+                f" (the header must be "
                 f"{','.join(CSV_COLUMNS)})"
             ]
         )

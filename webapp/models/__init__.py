@@ -23,7 +23,7 @@ from webapp.models.submissions import (
     SubmissionFile,
 )
 from webapp.models.types import utcnow
-from webapp.models.users import ApiToken, Role, User
+from webapp.models.users import ApiToken, Role, User, UserSession
 
 __all__ = [
     "ActiveSubmission",
@@ -45,5 +45,6 @@ __all__ = [
     "SubmissionFile",
     "Suite",
     "User",
+    "UserSession",
     "utcnow",
 ]

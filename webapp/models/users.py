@@ -1,4 +1,4 @@
-"""People and their API tokens."""
+"""People, their API tokens and their login sessions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -90,3 +90,54 @@ class ApiToken(db.Model):
     @classmethod
     def find(cls, raw: str) -> ApiToken | None:
         return db.session.scalar(select(cls).where(cls.token_sha256 == token_digest(raw)))
+
+
+class UserSession(db.Model):
+    """One login in one browser. The session cookie holds a random id and this row its
+    sha256: deleting the row ends that login, wherever the cookie has been copied to."""
+
+    __tablename__ = "user_sessions"
+
+    USER_AGENT_MAX = 200
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX), default="")
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def start(cls, user: User, user_agent: str) -> tuple[UserSession, str]:
+        """A new session row for `user` (added to the db session) and the raw id for the
+        cookie, which the database never holds."""
+        raw = secrets.token_urlsafe(32)
+        row = cls(
+            user=user,
+            session_sha256=token_digest(raw),
+            user_agent=user_agent[: cls.USER_AGENT_MAX],
+        )
+        db.session.add(row)
+        return row, raw
+
+    @classmethod
+    def find(cls, user_id: int, raw: str) -> UserSession | None:
+        """The live row of `user_id` whose id is `raw`, else None."""
+        return db.session.scalar(
+            select(cls).where(cls.session_sha256 == token_digest(raw), cls.user_id == user_id)
+        )
+
+    @classmethod
+    def revoke(
+        cls, user_id: int, keep: int | None = None, older_than: datetime | None = None
+    ) -> int:
+        """Delete the user's sessions (all but the row `keep`; only those last seen before
+        `older_than` when given); returns how many."""
+        query = delete(cls).where(cls.user_id == user_id)
+        if keep is not None:
+            query = query.where(cls.id != keep)
+        if older_than is not None:
+            query = query.where(cls.last_seen_at < older_than)
+        return db.session.execute(query).rowcount

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from webapp import logins
 from webapp.access import visible_assignment, visible_cases, visible_submission
 from webapp.extensions import db
 from webapp.models import ApiToken, Assignment, RunState, Submission, User, utcnow
 from webapp.routing import queue_info
 from webapp.submitting import SubmissionRefused, create_submission
 from webapp.views.assignments import uploaded_files
+from webapp.views.submissions import running_case
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,12 +30,23 @@ def iso(moment: datetime | None) -> str | None:
 
 
 @bp.before_request
-def authenticate() -> None:
-    """Set g.user from the bearer token (or, for reads, the session); else 401."""
+def authenticate() -> Response | None:
+    """Set g.user from the bearer token (or, for reads, the session); else 401. An address
+    that sent too many invalid tokens gets 429 with Retry-After, before any lookup."""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
+        throttle = logins.api_token_throttle()
+        wait = throttle.retry_after()
+        if wait:
+            logins.audit("api token throttled", None, "too many invalid tokens")
+            response = jsonify(error=f"too many invalid API tokens; retry in {wait} s")
+            response.status_code = 429
+            response.headers["Retry-After"] = str(wait)
+            return response
         token = ApiToken.find(credentials.strip())
         if token is None:
+            throttle.failed()
+            logins.audit("api token refused", None, "invalid token")
             abort(401, "invalid API token")
         now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_EVERY:
@@ -44,6 +57,7 @@ def authenticate() -> None:
         g.user = current_user
     else:
         abort(401, "send 'Authorization: Bearer <token>' (create one under Account > API tokens)")
+    return None
 
 
 def assignment_json(assignment: Assignment) -> dict:
@@ -70,6 +84,7 @@ def submission_json(submission: Submission, viewer: User) -> dict:
         "late": submission.late,
         "message": submission.message,
         "queue": queue_json(submission),
+        "running_case": running_case(submission.latest_run),
         "cases": [c.as_json() for c in report.cases],
         "withheld": report.notes,
     }

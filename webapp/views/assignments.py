@@ -14,8 +14,14 @@ from webapp.access import visible_assignment
 from webapp.extensions import db
 from webapp.forms import SubmitForm
 from webapp.gradebook import rules
-from webapp.gradebook.service import extension_due, rules_of
-from webapp.models import Assignment, Submission
+from webapp.gradebook.deadline_extensions import extensions_of
+from webapp.gradebook.service import (
+    effective_deadline,
+    extension_due,
+    rules_of,
+    submission_lateness,
+)
+from webapp.models import Assignment, Submission, utcnow
 from webapp.submitting import SubmissionRefused, create_submission, limits_in_words
 
 bp = Blueprint("assignments", __name__)
@@ -39,7 +45,9 @@ def index() -> str:
     if not current_user.is_staff:
         query = query.where(Assignment.published.is_(True))
     assignments = db.session.scalars(query.options(selectinload(Assignment.current_suite))).all()
-    return render_template("assignments/index.html", assignments=assignments)
+    # a student sees their own deadline: an extension replaces the class deadline
+    extensions = {} if current_user.is_staff else extensions_of(current_user.id)
+    return render_template("assignments/index.html", assignments=assignments, extensions=extensions)
 
 
 def _render_detail(assignment: Assignment, form: SubmitForm, status: int = 200) -> tuple[str, int]:
@@ -52,14 +60,19 @@ def _render_detail(assignment: Assignment, form: SubmitForm, status: int = 200) 
     ).all()
     suite = assignment.current_suite
     config = suite.config if suite else None
+    late = rules_of(assignment).late
     html = render_template(
         "assignments/detail.html",
         assignment=assignment,
         config=config,
         form=form,
         mine=mine,
-        late_terms=rules.late_terms(rules_of(assignment).late),
+        late=late,
+        late_terms=rules.late_terms(late),
         extension=extension_due(current_user.id, assignment.id),
+        # a submission made now: how late, and whether accepted (extension and grace included)
+        now_late=submission_lateness(current_user, assignment, utcnow()),
+        on_time_until=effective_deadline(current_user.id, assignment),
         limits=None if current_user.is_staff else limits_in_words(),
     )
     return html, status

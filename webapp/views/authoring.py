@@ -16,6 +16,7 @@ from webapp.selfcheck import PublishOutcome, in_flight, report_of, request_publi
 from webapp.selfcheck import request_selfcheck as queue_selfcheck
 from webapp.submitting import SubmissionRefused, regrade_assignment
 from webapp.suites import store_package
+from webapp.words import plural
 
 bp = Blueprint("authoring", __name__, url_prefix="/instructor")
 
@@ -155,8 +156,12 @@ def regrade(slug: str) -> Response:
         flash(refused.message, "error")
         return _to_suites(assignment)
     version = assignment.current_suite.version
-    message = f"Queued {count.queued} regrade(s) with suite v{version}."
+    message = f"Queued {plural(count.queued, 'regrade')} with suite v{version}."
     if count.busy:
-        message += f" {count.busy} submission(s) still being graded were left as they are."
+        one = count.busy == 1
+        message += (
+            f" {plural(count.busy, 'submission')} still being graded "
+            f"{'was left as it is' if one else 'were left as they are'}."
+        )
     flash(message + " Earlier results stay shown until each new run is graded.", "info")
     return _to_suites(assignment)

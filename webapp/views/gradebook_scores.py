@@ -28,6 +28,7 @@ from webapp.gradebook.scores import (
 )
 from webapp.gradebook.service import students
 from webapp.models import Assignment, GradeItem, ManualScore, User
+from webapp.words import plural
 
 bp = Blueprint("gradebook_scores", __name__, url_prefix="/gradebook")
 
@@ -54,7 +55,7 @@ def import_scores() -> str | tuple[str, int]:
         html = render_template("gradebook/import.html", form=form, problems=exc.problems, **context)
         return html, 400
     changed = apply_scores(changes, current_user)
-    flash(f"Imported {len(changes)} score(s); {changed} changed.", "info")
+    flash(f"Imported {plural(len(changes), 'score')}; {changed} changed.", "info")
     return render_template("gradebook/import.html", form=ScoresImportForm(formdata=None), **context)
 
 
@@ -68,7 +69,7 @@ def item_scores(key: str) -> str | tuple[str, int] | Response:
     if request.method == "POST":
         try:
             changed = apply_scores(parse_item_form(item, request.form), current_user)
-            flash(f"{item.title}: {changed} score(s) changed.", "info")
+            flash(f"{item.title}: {plural(changed, 'score')} changed.", "info")
             return redirect(url_for("gradebook_scores.item_scores", key=key))
         except ScoreError as exc:
             problems = exc.problems
@@ -94,9 +95,19 @@ def _assignment_choices() -> list[tuple[str, str]]:
     return [(a.slug, f"{a.title} ({a.slug})") for a in rows if a.deadline is not None]
 
 
+def _render_extensions(form: ExtensionForm, status: int = 200) -> tuple[str, int]:
+    html = render_template(
+        "gradebook/extensions.html",
+        form=form,
+        extensions=all_extensions(),
+        students=students(),  # the picker: every student on the roster
+    )
+    return html, status
+
+
 @bp.route("/extensions", methods=["GET", "POST"])
 @staff_required
-def extensions() -> str | tuple[str, int] | Response:
+def extensions() -> tuple[str, int] | Response:
     form = ExtensionForm()
     form.assignment.choices = _assignment_choices()
     if request.method == "POST":
@@ -107,10 +118,8 @@ def extensions() -> str | tuple[str, int] | Response:
                 flash(f"Not granted: {refused}.", "error")
         else:
             flash("Not granted: fill in every field (the deadline with the picker).", "error")
-        return render_template(
-            "gradebook/extensions.html", form=form, extensions=all_extensions()
-        ), 400
-    return render_template("gradebook/extensions.html", form=form, extensions=all_extensions())
+        return _render_extensions(form, 400)
+    return _render_extensions(form)
 
 
 def _grant(form: ExtensionForm) -> Response:
@@ -121,7 +130,8 @@ def _grant(form: ExtensionForm) -> Response:
     due = form.due.data.replace(tzinfo=UTC)
     extension = grant_extension(assignment, student, due, form.reason.data, current_user)
     flash(
-        f"{extension.user.username} has until {due:%Y-%m-%d %H:%M} UTC on {assignment.slug}.",
+        f"{extension.user.display_name} ({extension.user.username}) has until "
+        f"{due:%Y-%m-%d %H:%M} UTC on {assignment.title}.",
         "info",
     )
     return redirect(url_for("gradebook_scores.extensions"))

@@ -1,13 +1,20 @@
-"""Staff pages: every submission, filtered by assignment, student and status."""
+"""Staff pages: every submission, filtered by assignment, student and status; signing a
+person out everywhere."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
-from webapp.access import staff_required
+from webapp import logins, user_sessions
+from webapp.access import instructor_required, staff_required
 from webapp.extensions import db
+from webapp.forms import SignOutUserForm
 from webapp.models import Assignment, GradingRun, RunState, Submission, User
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -53,3 +60,25 @@ def submissions() -> str:
         assignments=assignments,
         statuses=[s.value for s in RunState],
     )
+
+
+@bp.route("/people/signout", methods=["POST"])
+@instructor_required
+def signout_user() -> Response:
+    """End every login of one person (a shared computer, a leaked password); the button is
+    on the roster page. Their API tokens are left alone."""
+    form = SignOutUserForm()
+    username = (form.username.data or "").strip()
+    user = User.by_username(username) if form.validate() else None
+    if user is None:
+        flash(f"No user {username!r}.", "error")
+        return redirect(url_for("instructor.roster"))
+    ended = user_sessions.revoke_all(user)
+    logins.audit(
+        "signed out everywhere",
+        username,
+        f"by {current_user.username}: {ended} logins ended",
+        logging.INFO,
+    )
+    flash(f"{username} is signed out everywhere ({ended} logins ended).", "info")
+    return redirect(url_for("instructor.roster"))

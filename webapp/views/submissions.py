@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
@@ -13,9 +22,13 @@ from werkzeug.wrappers import Response
 from webapp.access import staff_required, visible_cases, visible_submission
 from webapp.extensions import db
 from webapp.gradebook.service import failed_latest
-from webapp.models import Submission, SubmissionFile
+from webapp.liveness import current_case
+from webapp.logtext import collapse_repeats, failure_log
+from webapp.models import GradingRun, RunState, Submission, SubmissionFile, utcnow
+from webapp.operations import PHASES
 from webapp.routing import queue_info
 from webapp.submitting import SubmissionRefused, acknowledge_failure, request_regrade
+from webapp.visibility import CaseView
 
 bp = Blueprint("submissions", __name__)
 
@@ -39,13 +52,70 @@ def detail(submission_id: int) -> str:
     submission = visible_submission(current_user, submission_id)
     latest = submission.latest_run
     queue = queue_info(latest) if latest is not None else None
+    report = visible_cases(current_user, submission)
+    failure = failed_latest(submission)
+    shown = submission.result_run
+    staff = current_user.is_staff
     return render_template(
         "submissions/detail.html",
         submission=submission,
         queue=queue,
-        report=visible_cases(current_user, submission),
-        failure=failed_latest(submission),
+        report=report,
+        cases=failed_first(report.cases),
+        failing=[c for c in report.cases if c.status != "passed"],
+        descriptions=case_descriptions(shown, report.cases),
+        printed=same_outputs(report.cases),
+        log=collapse_repeats(shown.log_tail) if staff and shown else [],
+        failure=failure,
+        failure_log=failure_log(failure.run.log_tail) if staff and failure else [],
+        running_for=running_seconds(latest),
+        running_case=running_case(latest),
+        phase_names=PHASES,
     )
+
+
+def failed_first(cases: list[CaseView]) -> list[CaseView]:
+    """The cases that did not pass first, then the passed ones, each in the suite's order."""
+    return sorted(cases, key=lambda c: c.status == "passed")
+
+
+def same_outputs(cases: list[CaseView]) -> list[tuple[list[str], str]]:
+    """What the cases printed, each distinct output once with the cases that printed it (the
+    starter raising the same error in every case prints one traceback, not twenty)."""
+    grouped: dict[str, list[str]] = {}
+    for case in cases:
+        if case.output:
+            grouped.setdefault(case.output, []).append(case.name)
+    return [(names, output) for output, names in grouped.items()]
+
+
+def case_descriptions(run: GradingRun | None, cases: list[CaseView]) -> dict[str, str]:
+    """Each case's description from the run's assignment.toml, for the cases whose details
+    this viewer may see (a hidden case shows no more than its name, status and feedback)."""
+    if run is None:
+        return {}
+    specs = {spec.name: spec.description for spec in run.suite.config.cases}
+    return {c.name: specs[c.name] for c in cases if c.shown and specs.get(c.name)}
+
+
+def running_seconds(run: GradingRun | None) -> int | None:
+    """Whole seconds since the latest run started, while it is running; else None."""
+    if run is None or run.status is not RunState.RUNNING or run.started_at is None:
+        return None
+    return max(0, int((utcnow() - run.started_at).total_seconds()))
+
+
+def running_case(run: GradingRun | None) -> dict | None:
+    """The case a running run is in now ({"name", "number", "of"}), as its worker last said
+    in Redis; None when it is not running or nobody knows. Case names are shown to everyone
+    (webapp.visibility), so this tells nobody anything new."""
+    if run is None or run.status is not RunState.RUNNING:
+        return None
+    name = current_case(current_app.config["REDIS_URL"], run.id)
+    names = [spec.name for spec in run.suite.config.cases]
+    if name not in names:
+        return None
+    return {"name": name, "number": names.index(name) + 1, "of": len(names)}
 
 
 @bp.route("/submissions/<int:submission_id>/files/<int:file_id>")

@@ -12,6 +12,8 @@ Rules kept by every case:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -19,6 +21,11 @@ TRAIN_EPOCHS = 20
 TRAIN_LR = 0.1
 TRAIN_BATCH = 32
 DEEP_SLOPE = 0.1
+NUMGRAD_H = 1e-3  # large enough that rounding in f stays ~1e-11 (see STAFF.md, tolerances)
+HE_DIMS = [300, 200, 10]  # MLP(dims) without rng: enough entries to measure the scale
+# train_history: 50 rows in batches of 16 leave a last batch of 2 (weighted and plain means of
+# the batch losses differ, and dropping it shows)
+HISTORY_N, HISTORY_BATCH, HISTORY_EPOCHS, HISTORY_LR = 50, 16, 4, 0.3
 
 
 def _normal(ctx, *shape: int) -> np.ndarray:
@@ -39,6 +46,15 @@ def _mlp_params(ctx, dims: list[int]) -> dict[str, np.ndarray]:
         params[f"W{i}"] = ctx.rng.standard_normal((dims[i], dims[i - 1])) / np.sqrt(dims[i - 1])
         params[f"b{i}"] = 0.5 * ctx.rng.standard_normal(dims[i])
     return params
+
+
+def _pin_units(W: np.ndarray, b: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Make unit 0 of a layer negative and unit 1 positive on EVERY input whose entries satisfy
+    |h_j| <= bound[j] (by at least 0.5), by choosing their biases. Returns the bound on the
+    layer's pre-activations |W h + b|, for the next layer."""
+    reach = np.abs(W) @ bound
+    b[0], b[1] = -(reach[0] + 0.5), reach[1] + 0.5
+    return reach + np.abs(b)
 
 
 def _grads(net, num_layers: int) -> dict[str, np.ndarray]:
@@ -72,10 +88,28 @@ def linear_backward(ctx) -> dict:
 # ---------------------------------------------------------------- activations
 
 
-def _activation(ctx, forward, backward, shape=(5, 9), scale: float = 2.0, **kwargs) -> dict:
-    """Forward then backward of one activation on random inputs."""
+def _both_signs(ctx, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """scale * standard normal whose first 8 entries alternate in sign, at least 0.25 * scale
+    away from 0 (so both branches of every activation are exercised on every draw)."""
     x = scale * ctx.rng.standard_normal(shape)
-    dout = ctx.rng.standard_normal(shape)
+    flat = x.reshape(-1)  # a view: writing it writes x
+    k = min(flat.size, 8)
+    signs = np.where(np.arange(k) % 2 == 0, 1.0, -1.0)
+    flat[:k] = signs * scale * ctx.rng.uniform(0.25, 2.0, size=k)
+    return x
+
+
+def _away_from_zero(ctx, shape: tuple[int, ...]) -> np.ndarray:
+    """Random signs times magnitudes in [0.5, 2): an upstream gradient with no tiny entries."""
+    signs = np.where(ctx.rng.random(shape) < 0.5, -1.0, 1.0)
+    return signs * ctx.rng.uniform(0.5, 2.0, size=shape)
+
+
+def _activation(ctx, forward, backward, shape=(3, 4, 6), scale: float = 2.0, **kwargs) -> dict:
+    """Forward then backward of one activation on random inputs of both signs (3-D by default:
+    activations take any shape)."""
+    x = _both_signs(ctx, shape, scale)
+    dout = _away_from_zero(ctx, shape)
     out, cache = forward(x.copy(), **kwargs)
     dx = backward(dout.copy(), cache)
     return {"out": out, "dx": dx}
@@ -112,9 +146,12 @@ def leaky_relu(ctx) -> dict:
 
 def activation_kinks(ctx) -> dict:
     layers = ctx.module("layers")
-    x = ctx.rng.standard_normal((4, 6))
-    x[ctx.rng.random((4, 6)) < 0.4] = 0.0  # exact zeros: ReLU'(0) = 0, LeakyReLU'(0) = slope
-    dout = ctx.rng.standard_normal((4, 6))
+    x = _both_signs(ctx, (4, 6), 1.0)
+    # Exact zeros in every row, among positive and negative entries: ReLU'(0) = 0 and
+    # LeakyReLU'(0) = slope, where dout is far from 0 (a >= 0 mask is off by >= 0.5 there).
+    x[np.arange(4), ctx.rng.permutation(6)[:4]] = 0.0
+    x[1:, 0] = -0.0
+    dout = _away_from_zero(ctx, (4, 6))
     _o, relu_cache = layers.relu_forward(x.copy())
     _o, leaky_cache = layers.leaky_relu_forward(x.copy(), 0.3)
     return {
@@ -123,17 +160,24 @@ def activation_kinks(ctx) -> dict:
     }
 
 
+@contextmanager
+def _numpy_warnings() -> Iterator[list]:
+    """Record NumPy's overflow, divide-by-zero and invalid-value warnings in the block (the
+    handout's stability cases forbid them); underflow to 0 is a right answer, not a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+            yield caught
+
+
 def sigmoid_stability(ctx) -> dict:
     layers = ctx.module("layers")
     x = np.array([[-1000.0, -745.0, -50.0, -1.0, 0.0], [1.0, 50.0, 745.0, 1000.0, -30.0]])
     x = x * (1.0 + 0.01 * ctx.rng.random(x.shape))
     dout = ctx.rng.standard_normal(x.shape)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # Underflow to 0 is the right answer here; overflow, 0/0 or inf/inf are the bugs.
-        with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-            out, cache = layers.sigmoid_forward(x.copy())
-            dx = layers.sigmoid_backward(dout.copy(), cache)
+    with _numpy_warnings() as caught:
+        out, cache = layers.sigmoid_forward(x.copy())
+        dx = layers.sigmoid_backward(dout.copy(), cache)
     return {"out": out, "dx": dx, "no_warnings": not caught}
 
 
@@ -155,15 +199,17 @@ def softmax_ce_stability(ctx) -> dict:
     logits[1] = [-1000.0, 999.0, 1000.0]
     logits[2] += 800.0  # a large common offset: softmax must not care
     y = np.array([1, 0, 2, int(ctx.rng.integers(0, 3))])
-    loss, dlogits = layers.softmax_cross_entropy(logits.copy(), y.copy())
-    return {"loss": np.asarray(loss), "dlogits": dlogits}
+    with _numpy_warnings() as caught:
+        loss, dlogits = layers.softmax_cross_entropy(logits.copy(), y.copy())
+    return {"loss": np.asarray(loss), "dlogits": dlogits, "no_warnings": not caught}
 
 
 def binary_cross_entropy(ctx) -> dict:
     layers = ctx.module("layers")
     p = ctx.rng.uniform(0.02, 0.98, size=(6, 4))
     y = (ctx.rng.random((6, 4)) < 0.5).astype(np.float64)
-    y[0] = ctx.rng.uniform(0.0, 1.0, size=4)  # soft targets are allowed too
+    y[1] = [0.0, 1.0, 0.0, 1.0]  # both hard targets on every draw
+    y[0] = ctx.rng.uniform(0.05, 0.95, size=4)  # soft targets are allowed too
     loss, dp = layers.binary_cross_entropy(p.copy(), y.copy())
     return {"loss": np.asarray(loss), "dp": dp}
 
@@ -184,8 +230,10 @@ def bce_with_logits(ctx) -> dict:
     z[0] = [1000.0, -1000.0, 60.0, -60.0]  # sigmoid saturates: a naive log(sigmoid) breaks
     y = (ctx.rng.random((5, 4)) < 0.5).astype(np.float64)
     y[0] = [0.0, 1.0, 1.0, 0.0]
-    loss, dz = layers.bce_with_logits(z.copy(), y.copy())
-    return {"loss": np.asarray(loss), "dz": dz}
+    y[1] = ctx.rng.uniform(0.05, 0.95, size=4)  # soft targets, as for BCE
+    with _numpy_warnings() as caught:
+        loss, dz = layers.bce_with_logits(z.copy(), y.copy())
+    return {"loss": np.asarray(loss), "dz": dz, "no_warnings": not caught}
 
 
 def mse_loss(ctx) -> dict:
@@ -198,11 +246,44 @@ def mse_loss(ctx) -> dict:
 # ---------------------------------------------------------------- networks
 
 
+def mlp_init(ctx) -> dict:
+    """The initialisation the handout fixes, drawn from a seeded generator (exact values), and
+    MLP(dims) without a generator (He statistics, zero biases)."""
+    mlp = ctx.module("mlp")
+    # Five sizes, all different: a fan-out scale or a transposed draw cannot coincide.
+    dims = [int(d) for d in ctx.rng.choice(np.arange(3, 14), size=5, replace=False)]
+    seed = int(ctx.rng.integers(2**32))
+    net = mlp.MLP(dims, "relu", rng=np.random.default_rng(seed))
+    out = {}
+    for i in range(1, len(dims)):
+        out[f"W{i}"] = np.asarray(net.params[f"W{i}"])
+        out[f"b{i}"] = np.asarray(net.params[f"b{i}"])
+    out["default_rng_ok"] = _looks_like_he(mlp.MLP(HE_DIMS, "relu"), HE_DIMS)
+    return out
+
+
+def _looks_like_he(net, dims: list[int]) -> bool:
+    """Shapes right, biases zero, every W centred with std within 10% of sqrt(2 / fan_in)
+    (W2 has 2,000 entries: its sample std is within 1.6% of the true one at one sigma)."""
+    for i in range(1, len(dims)):
+        W, b = np.asarray(net.params[f"W{i}"]), np.asarray(net.params[f"b{i}"])
+        if W.shape != (dims[i], dims[i - 1]) or b.shape != (dims[i],) or np.any(b != 0):
+            return False
+        scale = np.sqrt(2.0 / dims[i - 1])
+        if abs(W.std() / scale - 1.0) > 0.1 or abs(W.mean()) > 0.1 * scale:
+            return False
+    return True
+
+
 def two_layer_net(ctx) -> dict:
     mlp = ctx.module("mlp")
     dims = [9, 11, 4]
     params = _mlp_params(ctx, dims)
-    x, dout = _normal(ctx, 6, 9), _normal(ctx, 6, 4)
+    x, dout = ctx.rng.uniform(-1.0, 1.0, size=(6, 9)), _normal(ctx, 6, 4)
+    # By construction, on every draw: hidden unit 0 is off and unit 1 on for every row, and
+    # score 0 is negative for every row (an activation on the output layer shows).
+    reach = _pin_units(params["W1"], params["b1"], np.ones(9))
+    _pin_units(params["W2"], params["b2"], reach)
     net = mlp.MLP(dims, "relu", rng=np.random.default_rng(0))
     _set_params(net, params)
     out = net.forward(x.copy())
@@ -231,6 +312,9 @@ def deep_mlp_mixed(ctx) -> dict:
     dims = [6, 8, 7, 5, 3]
     params = _mlp_params(ctx, dims)
     x, dout = _normal(ctx, 5, 6), _normal(ctx, 5, 3)
+    # |tanh| < 1: unit 0 of the leaky ReLU layer is negative on every row (its slope shows),
+    # unit 1 positive.
+    _pin_units(params["W2"], params["b2"], np.ones(8))
     activations = ["tanh", "leaky_relu", "sigmoid"]
     net = mlp.MLP(dims, activations, negative_slope=DEEP_SLOPE, rng=np.random.default_rng(0))
     _set_params(net, params)
@@ -253,8 +337,35 @@ def numerical_gradient(ctx) -> dict:
         return float(np.sum(c * np.sin(2.0 * z)) + np.sum(d * z**2) + np.sum(z) ** 2)
 
     x_given = x.copy()
-    grad = mlp.numerical_gradient(f, x_given, h=1e-4)
+    grad = mlp.numerical_gradient(f, x_given, h=NUMGRAD_H)
     return {"grad": grad, "x_unchanged": bool(np.array_equal(x_given, x))}
+
+
+def train_history(ctx) -> dict:
+    """train() on a small problem from fixed parameters with a seeded generator: the loss
+    history and the trained parameters are fully determined by the handout's loop (a fresh
+    rng.permutation every epoch, a smaller last batch, the plain mean of the batch losses)."""
+    mlp = ctx.module("mlp")
+    dims = [6, 10, 4]
+    params = _mlp_params(ctx, dims)
+    x = _normal(ctx, HISTORY_N, dims[0])
+    y = ctx.rng.integers(0, dims[-1], size=HISTORY_N)
+    seed = int(ctx.rng.integers(2**32))
+    net = mlp.MLP(dims, "tanh", rng=np.random.default_rng(0))
+    _set_params(net, params)
+    history = mlp.train(
+        net,
+        x.copy(),
+        y.copy(),
+        epochs=HISTORY_EPOCHS,
+        lr=HISTORY_LR,
+        batch_size=HISTORY_BATCH,
+        rng=np.random.default_rng(seed),
+    )
+    out = {"history": np.asarray(history, dtype=np.float64)}
+    for name in params:
+        out[name] = np.asarray(net.params[name])
+    return out
 
 
 def _learned(net, names: tuple[str, ...]) -> dict:

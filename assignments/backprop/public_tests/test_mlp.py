@@ -5,6 +5,7 @@ Run from the assignment folder:  python -m pytest public_tests -q
 
 from __future__ import annotations
 
+import layers
 import mlp
 import numpy as np
 import pytest
@@ -50,6 +51,8 @@ def test_init_follows_the_pinned_recipe():
     np.testing.assert_array_equal(net.params["b1"], np.zeros(6))
     np.testing.assert_array_equal(net.params["b2"], np.zeros(3))
     assert {k: v.shape for k, v in net.grads.items()} == {k: v.shape for k, v in net.params.items()}
+    unseeded = mlp.MLP([4, 6, 3], "relu")  # rng=None: np.random.default_rng()
+    assert unseeded.params["W1"].shape == (6, 4) and not unseeded.params["b2"].any()
 
 
 def test_forward_reads_params_on_every_call():
@@ -146,3 +149,27 @@ def test_train_uses_the_given_rng():
             mlp.train(net, x, y, epochs=3, lr=0.05, batch_size=7, rng=np.random.default_rng(13))
         )
     assert runs[0] == pytest.approx(runs[1])
+
+
+def test_train_follows_the_handout_loop():
+    """A fresh rng.permutation every epoch, batches in that order (the last one smaller), an
+    SGD step per batch, and per epoch the plain mean of the batch losses."""
+    x, y = blobs(7, seed=14)  # 21 rows: batches of 8, 8 and 5
+    net = mlp.MLP([2, 5, 3], "tanh", rng=np.random.default_rng(15))
+    twin = mlp.MLP([2, 5, 3], "tanh", rng=np.random.default_rng(15))
+    history = mlp.train(net, x, y, epochs=3, lr=0.2, batch_size=8, rng=np.random.default_rng(16))
+    rng, expected = np.random.default_rng(16), []
+    for _ in range(3):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), 8):
+            batch = order[start : start + 8]
+            loss, dscores = layers.softmax_cross_entropy(twin.forward(x[batch]), y[batch])
+            twin.backward(dscores)
+            for name in twin.params:
+                twin.params[name] -= 0.2 * twin.grads[name]
+            losses.append(loss)
+        expected.append(np.mean(losses))
+    np.testing.assert_allclose(history, expected, rtol=1e-10)
+    for name in twin.params:
+        np.testing.assert_allclose(net.params[name], twin.params[name], rtol=1e-10, err_msg=name)

@@ -23,6 +23,22 @@ def test_output_size_rejects_kernel_larger_than_padded_input():
         conv.conv_output_size(3, 6, 1, 1)
 
 
+def test_output_size_kernel_as_long_as_the_padded_input_fits_once():
+    """F == W + 2P: one window, no error."""
+    assert conv.conv_output_size(3, 5, 2, 1) == 1
+
+
+def test_forward_keeps_float64_precision():
+    """A difference kernel on values near 1e4 that differ by 1e-3: float64 gets 1e-3 to
+    ~1e-12, float32 (spacing ~1e-3 near 1e4) gets 0 or 2e-3. Outputs are float64."""
+    x = (1e4 + 1e-3 * np.arange(6.0)).reshape(1, 1, 1, 6)
+    w = np.array([-1.0, 1.0]).reshape(1, 1, 1, 2)
+    out, cache = conv.conv2d_forward(x, w, np.zeros(1))
+    np.testing.assert_allclose(out, np.full((1, 1, 1, 5), 1e-3), rtol=1e-6)
+    dx, dw, db = conv.conv2d_backward(np.ones_like(out), cache)
+    assert {a.dtype for a in (out, dx, dw, db)} == {np.dtype(np.float64)}
+
+
 def test_forward_is_cross_correlation():
     """The kernel is not flipped: out[0, 0] = 0*1 + 1*2 + 3*3 + 4*4 = 27, and so on."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)

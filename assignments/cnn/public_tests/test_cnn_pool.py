@@ -33,6 +33,14 @@ def test_maxpool_tie_goes_to_the_first_maximum():
     np.testing.assert_allclose(dx, [[[[1.0, 0.0], [0.0, 0.0]]]])
 
 
+def test_maxpool_tie_order_is_row_major():
+    """[[0, 1], [1, 0]]: the top-right 1 comes first row by row (column by column it would be
+    the bottom-left one)."""
+    _, cache = pool.maxpool2d_forward(np.array([[[[0.0, 1.0], [1.0, 0.0]]]]), 2)
+    dx = pool.maxpool2d_backward(np.full((1, 1, 1, 1), 3.0), cache)
+    np.testing.assert_allclose(dx, [[[[0.0, 3.0], [0.0, 0.0]]]])
+
+
 def test_maxpool_overlapping_windows_add_up(rng):
     """k=3, stride 2 on 5x5: the centre wins all four windows and collects all four grads."""
     x = rng.uniform(-1.0, 0.0, size=(1, 1, 5, 5))
@@ -60,6 +68,35 @@ def test_maxpool_shapes_and_padding_rule():
     assert out.shape == (2, 3, 3, 4)
     with pytest.raises(ValueError):
         pool.maxpool2d_forward(np.zeros((1, 1, 6, 6)), 2, 2, 2)
+
+
+def test_padding_at_the_limit_is_allowed():
+    """padding == kernel_size // 2 is fine for both poolings (3 // 2 = 1)."""
+    x = np.zeros((1, 1, 4, 4))
+    assert pool.maxpool2d_forward(x, 3, 1, 1)[0].shape == (1, 1, 4, 4)
+    assert pool.avgpool2d_forward(x, 3, 1, 1)[0].shape == (1, 1, 4, 4)
+    with pytest.raises(ValueError):
+        pool.avgpool2d_forward(x, 3, 1, 2)
+
+
+def test_pooling_keeps_float64_and_leaves_inputs_alone(rng):
+    """Values near 1e4 pool exactly in float64; x and dout are not modified."""
+    x = 1e4 + rng.standard_normal((1, 2, 4, 6))
+    for forward, backward in (
+        (pool.maxpool2d_forward, pool.maxpool2d_backward),
+        (pool.avgpool2d_forward, pool.avgpool2d_backward),
+    ):
+        x_saved = x.copy()
+        out, cache = forward(x, 2)
+        dout = rng.standard_normal(out.shape)
+        dout_saved = dout.copy()
+        dx = backward(dout, cache)
+        assert out.dtype == dx.dtype == np.float64
+        np.testing.assert_array_equal(x, x_saved)
+        np.testing.assert_array_equal(dout, dout_saved)
+    blocks = x.reshape(1, 2, 2, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(1, 2, 2, 3, 4)
+    out, _ = pool.avgpool2d_forward(x, 2)
+    np.testing.assert_allclose(out - 1e4, blocks.mean(axis=-1) - 1e4, rtol=1e-9, atol=1e-9)
 
 
 def test_avgpool_forward_hand_computed():

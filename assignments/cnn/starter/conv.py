@@ -1,7 +1,8 @@
 """2-D convolution layer in NumPy, with the conventions of torch.nn.functional.conv2d.
 
 Your task: implement the three functions below (see README.md for every convention).
-NumPy only: torch, scipy, tensorflow and jax are not allowed in this file.
+NumPy only: torch, scipy, tensorflow and jax are not allowed in this file. Compute in
+float64 (never convert to float32) and do not modify the arrays you are given.
 
 The layer computes a cross-correlation (the kernel is NOT flipped):
 out[n, f, i, j] = b[f] + sum_{c, p, q} xp[n, c, i*S + p, j*S + q] * w[f, c, p, q],
@@ -16,7 +17,8 @@ import numpy as np
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
     """Output length along one axis: floor((size - kernel + 2 * padding) / stride) + 1.
 
-    Raise ValueError if the kernel is larger than the padded input.
+    Raise ValueError (raise, not assert) if the kernel is longer than the padded input;
+    a kernel exactly as long as the padded input gives 1.
     Examples: (7, 3, stride=2) -> 3; (8, 3, stride=2, padding=1) -> 4; (8, 3, stride=2) -> 3.
     """
     # TODO: one line of integer arithmetic (mind the rounding), plus the ValueError.

@@ -35,7 +35,8 @@ def train_lenet(
     """Train a fresh LeNetSmall on x_train (N, 1, 8, 8) float32, y_train (N,) int; return it.
 
     Use `device` ("cpu" or "cuda") for the model and the data, seed everything from `seed`
-    (same seed -> same model), shuffle every epoch (the data may come sorted by label),
+    and only from it (same seed -> same model, other seed -> other model, whatever the global
+    random state), shuffle every epoch (the data may come sorted by label),
     and finish well within the time limit on one CPU core.
     """
     # TODO

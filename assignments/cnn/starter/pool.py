@@ -1,11 +1,13 @@
 """Max and average pooling in NumPy, with the conventions of torch.nn.functional.
 
 Your task: implement the four functions below (see README.md for every convention).
-NumPy only: torch, scipy, tensorflow and jax are not allowed in this file.
+NumPy only: torch, scipy, tensorflow and jax are not allowed in this file. Compute in
+float64 (never convert to float32) and do not modify the arrays you are given.
 
 Windows are kernel_size x kernel_size, moved by `stride` (None means stride = kernel_size),
-over the input padded by `padding` on every side (0 <= padding <= kernel_size // 2);
-a partial last window is dropped: Ho = floor((H + 2 * padding - kernel_size) / stride) + 1.
+over the input padded by `padding` on every side (0 <= padding <= kernel_size // 2, else
+raise ValueError); a partial last window is dropped:
+Ho = floor((H + 2 * padding - kernel_size) / stride) + 1.
 """
 
 from __future__ import annotations

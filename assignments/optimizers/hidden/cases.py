@@ -6,6 +6,18 @@ reference solution and compares outside the sandbox, so nothing here knows the r
 Output names say what went wrong: "param1_step01" is the vector parameter after the first step,
 "state2_exp_avg" is the matrix parameter's exp_avg buffer after the last step. The scorer names
 the first output (in sorted order) that differs, so names sort chronologically.
+
+The inputs are built so that each bug the handout rules out shows on EVERY draw, not only on
+lucky ones (assignments/optimizers/STAFF.md lists which case catches which requirement):
+- gradients are scaled per entry (_kinds): some entries are tiny by construction, so where eps
+  sits matters; some fade after a few steps, so the second moment falls and AMSGrad's running
+  max differs from the current moment; the defaults case spans 1 ... 1e-11 so every eps
+  default moves some entry;
+- the optimizer receives a copy of the parameter list and the case reads its own arrays, so
+  only true in-place updates count (rebinding list items does not show through);
+- gradients are refilled in place before every step, as a training loop refills .grad, so a
+  momentum buffer that aliases the caller's gradient goes wrong, and every trajectory reports
+  whether step() left the gradients it was given unchanged ("grads_unchanged").
 """
 
 from __future__ import annotations
@@ -14,29 +26,65 @@ import numpy as np
 
 STEPS = 25
 CHECKPOINTS = (1, 2, 10, 25)
+SHAPES = ((), (6,), (3, 4))  # a 0-d parameter, a vector and a matrix
+
+PLAIN, TINY, FADING = 0, 1, 2  # how an entry's gradient is scaled (see _kinds)
+# g ~ 1e-6 makes sqrt(v) ~ 1e-6: Adam's and RMSprop's default eps (1e-8) is 1% of it when added
+# outside the square root, while sqrt(v + 1e-8) ~ 1e-4 (eps inside) shrinks the step 100x.
+TINY_SCALE = 1e-6
+# From step FADE_AFTER + 1 on, FADING entries get gradients 1000x smaller: their second moment
+# falls, so the running max of AMSGrad stays above it (max over v vs v-hat, max written back).
+FADE_AFTER, FADED_SCALE = 4, 1e-3
+# The defaults case scales the entries of one parameter 1, 0.1, ..., 1e-11: whatever eps a
+# default holds between 1e-12 and 0.1, some entry's step depends on it.
+LADDER = 10.0 ** -np.arange(12)
 
 
 # ---------------------------------------------------------------- helpers (not cases)
 
 
-def _params(rng: np.random.Generator, shapes=((), (6,), (3, 4))) -> list[np.ndarray]:
+def _params(rng: np.random.Generator, shapes=SHAPES) -> list[np.ndarray]:
     """Float64 parameters: by default a scalar (0-d array), a vector and a matrix."""
     return [np.array(rng.standard_normal(shape), dtype=np.float64) for shape in shapes]
 
 
-def _gradient_source(rng: np.random.Generator, params: list[np.ndarray], steps: int):
-    """Gradients of a noisy quadratic: g = (p - target) + noise, noise large early, small late.
+def _kinds(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """PLAIN, TINY or FADING per entry, at random places: a quarter TINY and a quarter FADING
+    (at least one of each in every parameter with two or more entries), the rest PLAIN."""
+    size = int(np.prod(shape, dtype=np.int64))
+    kinds = np.full(size, PLAIN)
+    if size >= 2:
+        k = max(1, size // 4)
+        order = rng.permutation(size)
+        kinds[order[:k]] = TINY
+        kinds[order[k : 2 * k]] = FADING
+    return kinds.reshape(shape)
 
-    The shrinking noise makes the second moment fall later on, which is what AMSGrad reacts to.
-    All random draws happen here, up front, so the student's code cannot shift them.
+
+def _gradient_source(rng: np.random.Generator, params: list[np.ndarray], steps: int, scales=None):
+    """Gradients of a noisy quadratic, scaled per entry: g = scale * ((p - target) + noise).
+
+    The noise is large early and small late. `scales` is one (early, late) pair of arrays per
+    parameter (late from step FADE_AFTER + 1 on); by default _kinds decides them. All random
+    draws happen here, up front, so the student's code cannot shift them.
     """
     targets = [rng.standard_normal(p.shape) for p in params]
     noise = [
         [(0.3 + 1.5 * 0.8**t) * rng.standard_normal(p.shape) for p in params] for t in range(steps)
     ]
+    if scales is None:
+        scales = []
+        for p in params:
+            kinds = _kinds(rng, p.shape)
+            early = np.where(kinds == TINY, TINY_SCALE, 1.0)
+            scales.append((early, np.where(kinds == FADING, FADED_SCALE, early)))
 
     def grads_at(t: int, current: list[np.ndarray]) -> list[np.ndarray]:
-        return [(p - c) + n for p, c, n in zip(current, targets, noise[t], strict=True)]
+        pick = 0 if t < FADE_AFTER else 1
+        return [
+            s[pick] * ((p - c) + n)
+            for p, c, n, s in zip(current, targets, noise[t], scales, strict=True)
+        ]
 
     return grads_at
 
@@ -46,6 +94,16 @@ def _state(opt, i: int, key: str) -> np.ndarray:
     return np.array(opt.state[i][key], dtype=np.float64)
 
 
+def _step(opt, grads: list[np.ndarray], fresh: list[np.ndarray]) -> bool:
+    """One opt.step the way a training loop calls it: the same gradient arrays every time,
+    refilled in place (as torch refills .grad). True if step() left them as it got them."""
+    for buf, g in zip(grads, fresh, strict=True):
+        buf[...] = g
+    sent = [g.copy() for g in grads]
+    opt.step(list(grads))
+    return all(np.array_equal(g, s) for g, s in zip(grads, sent, strict=True))
+
+
 def _trajectory(
     ctx,
     name: str,
@@ -53,19 +111,31 @@ def _trajectory(
     state_keys: tuple[str, ...] = (),
     prefix: str = "",
     steps: int = STEPS,
-    shapes=((), (6,), (3, 4)),
+    shapes=SHAPES,
+    init_keys: tuple[str, ...] = (),
+    scales=None,
 ) -> dict:
-    """Run `steps` updates of optim.<name>(params, **kwargs); return checkpoints and final state."""
+    """Run `steps` updates of optim.<name>(params, **kwargs); return checkpoints and state.
+
+    The optimizer gets a copy of the list and the case reads its own arrays: only in-place
+    updates of those very arrays count. `init_keys` are state entries read before any step.
+    """
     optim = ctx.module("optim")
     params = _params(ctx.rng, shapes)
-    grads_at = _gradient_source(ctx.rng, params, steps)
-    opt = getattr(optim, name)(params, **kwargs)  # the very arrays we read: updates are in place
+    grads_at = _gradient_source(ctx.rng, params, steps, scales)
+    opt = getattr(optim, name)(list(params), **kwargs)
     out: dict = {}
+    for i in range(len(params)):
+        for key in init_keys:
+            out[f"{prefix}init_state{i}_{key}"] = _state(opt, i, key)
+    grads = [np.zeros_like(p) for p in params]
+    unchanged = True
     for t in range(steps):
-        opt.step([g.copy() for g in grads_at(t, params)])
+        unchanged = _step(opt, grads, grads_at(t, params)) and unchanged
         if t + 1 in CHECKPOINTS or t + 1 == steps:
             for i, p in enumerate(params):
                 out[f"{prefix}param{i}_step{t + 1:02d}"] = np.array(p, dtype=np.float64)
+    out[f"{prefix}grads_unchanged"] = unchanged
     for i in range(len(params)):
         for key in state_keys:
             out[f"{prefix}state{i}_{key}"] = _state(opt, i, key)
@@ -81,9 +151,9 @@ def sgd_basic(ctx) -> dict:
     params = _params(ctx.rng)
     before = [p.copy() for p in params]
     grads_at = _gradient_source(ctx.rng, params, 1)
-    optim.SGD(params, lr=0.07).step([g.copy() for g in grads_at(0, params)])
+    optim.SGD(list(params), lr=0.07).step([g.copy() for g in grads_at(0, params)])
     changed = all(not np.array_equal(b, p) for b, p in zip(before, params, strict=True))
-    # First in the dict and in sorted order: the feedback names it before any trajectory.
+    # Sorts before any trajectory output: the feedback names it first.
     return {"in_place_update": bool(changed), **_trajectory(ctx, "SGD", {"lr": 0.07})}
 
 
@@ -102,35 +172,20 @@ def sgd_nesterov(ctx) -> dict:
 def sgd_weight_decay(ctx) -> dict:
     """L2 decay goes into the gradient before momentum; the caller's gradients stay intact."""
     kwargs = {"lr": 0.05, "momentum": 0.6, "weight_decay": 0.15}
-    untouched = _grads_untouched(ctx, "SGD", kwargs)
-    return {"grads_unchanged": untouched, **_trajectory(ctx, "SGD", kwargs, ("momentum_buffer",))}
-
-
-def _grads_untouched(ctx, name: str, kwargs: dict) -> bool:
-    """Two steps with weight decay: are the gradient arrays the caller passed still the same?"""
-    optim = ctx.module("optim")
-    params = _params(ctx.rng)
-    opt = getattr(optim, name)(params, **kwargs)
-    for _ in range(2):
-        grads = [ctx.rng.standard_normal(p.shape) for p in params]
-        kept = [g.copy() for g in grads]
-        opt.step(grads)
-        if not all(np.array_equal(g, k) for g, k in zip(grads, kept, strict=True)):
-            return False
-    return True
+    return _trajectory(ctx, "SGD", kwargs, ("momentum_buffer",))
 
 
 # ---------------------------------------------------------------- adaptive methods
 
 
 def adagrad(ctx) -> dict:
-    """Adagrad with lr_decay, a non-zero initial accumulator and weight decay."""
+    """Adagrad with lr_decay, a non-zero initial accumulator (set in __init__) and weight decay."""
     kwargs = {"lr": 0.2, "lr_decay": 0.05, "initial_accumulator_value": 0.3, "weight_decay": 0.02}
-    return _trajectory(ctx, "Adagrad", kwargs, ("sum", "step"))
+    return _trajectory(ctx, "Adagrad", kwargs, ("sum", "step"), init_keys=("sum", "step"))
 
 
 def rmsprop(ctx) -> dict:
-    """Plain RMSprop (no centering, no momentum)."""
+    """Plain RMSprop (no centering, no momentum), default eps against tiny gradients."""
     kwargs = {"lr": 0.01, "alpha": 0.9}
     return _trajectory(ctx, "RMSprop", kwargs, ("square_avg", "step"))
 
@@ -152,11 +207,7 @@ def adam(ctx) -> dict:
 def adam_weight_decay(ctx) -> dict:
     """Adam's weight_decay is L2: added to the gradient, then the usual Adam step."""
     kwargs = {"lr": 0.02, "weight_decay": 0.1}
-    untouched = _grads_untouched(ctx, "Adam", kwargs)
-    return {
-        "grads_unchanged": untouched,
-        **_trajectory(ctx, "Adam", kwargs, ("exp_avg", "exp_avg_sq")),
-    }
+    return _trajectory(ctx, "Adam", kwargs, ("exp_avg", "exp_avg_sq"))
 
 
 def amsgrad(ctx) -> dict:
@@ -166,9 +217,32 @@ def amsgrad(ctx) -> dict:
 
 
 def adamw(ctx) -> dict:
-    """AdamW's decoupled weight decay, and its default weight_decay of 0.01."""
-    out = _trajectory(ctx, "AdamW", {"lr": 0.05, "weight_decay": 0.2}, ("exp_avg", "exp_avg_sq"))
+    """AdamW's decoupled weight decay, its default weight_decay of 0.01, and AMSGrad."""
+    keys = ("exp_avg", "exp_avg_sq", "step")
+    out = _trajectory(ctx, "AdamW", {"lr": 0.05, "weight_decay": 0.2}, keys)
     out.update(_trajectory(ctx, "AdamW", {"lr": 0.1}, prefix="defaults_", steps=10))
+    kwargs = {"lr": 0.05, "betas": (0.9, 0.99), "weight_decay": 0.1, "amsgrad": True}
+    out.update(_trajectory(ctx, "AdamW", kwargs, ("max_exp_avg_sq",), prefix="amsgrad_"))
+    return out
+
+
+def defaults(ctx) -> dict:
+    """Every optimizer built from its parameters alone: torch.optim's defaults, lr included.
+
+    One parameter's entries are scaled 1 ... 1e-11 (LADDER), so every eps default shows."""
+    shapes = ((), (5,), (2, 3, 2))
+    runs = {
+        "SGD": (),
+        "Adagrad": ("sum",),
+        "RMSprop": ("square_avg",),
+        "Adam": ("exp_avg", "exp_avg_sq"),
+        "AdamW": ("exp_avg", "exp_avg_sq"),
+    }
+    out: dict = {}
+    for name, keys in runs.items():
+        ladder = ctx.rng.permutation(LADDER).reshape(shapes[2])
+        scales = [(np.ones(s), np.ones(s)) for s in shapes[:2]] + [(ladder, ladder)]
+        out.update(_trajectory(ctx, name, {}, keys, f"{name.lower()}_", 10, shapes, scales=scales))
     return out
 
 
@@ -182,8 +256,8 @@ def state_independence(ctx) -> dict:
     )
     optim = ctx.module("optim")
     first, second = _params(ctx.rng, ((5,),)), _params(ctx.rng, ((5,),))
-    opt_a = optim.SGD(first, lr=0.05, momentum=0.9)
-    opt_b = optim.SGD(second, lr=0.05, momentum=0.9)
+    opt_a = optim.SGD(list(first), lr=0.05, momentum=0.9)
+    opt_b = optim.SGD(list(second), lr=0.05, momentum=0.9)
     for _ in range(8):
         opt_a.step([ctx.rng.standard_normal(5)])
         opt_b.step([ctx.rng.standard_normal(5)])
@@ -199,7 +273,7 @@ def eps_and_zero_grads(ctx) -> dict:
     out: dict = {}
     for name, kwargs in (("Adagrad", {"lr": 0.1}), ("RMSprop", {"lr": 0.01, "alpha": 0.9})):
         params = _params(ctx.rng, ((5,), (2, 3)))
-        opt = getattr(optim, name)(params, eps=0.1, **kwargs)
+        opt = getattr(optim, name)(list(params), eps=0.1, **kwargs)
         for t in range(1, 6):
             opt.step([1e-3 * ctx.rng.standard_normal(p.shape) for p in params])
             for i, p in enumerate(params):
@@ -213,7 +287,7 @@ def eps_and_zero_grads(ctx) -> dict:
     }
     for label, (name, kwargs) in zero_grad_runs.items():
         params = _params(ctx.rng, ((), (4,)))
-        opt = getattr(optim, name)(params, **kwargs)
+        opt = getattr(optim, name)(list(params), **kwargs)
         for _ in range(3):
             opt.step([np.zeros_like(p) for p in params])
         for i, p in enumerate(params):
@@ -235,7 +309,7 @@ def lr_schedules(ctx) -> dict:
         "cosine": (schedule.CosineAnnealingLR, {"T_max": t_max, "eta_min": eta_min}, t_max),
     }
     for label, (cls, kwargs, epochs) in runs.items():
-        opt = optim.SGD([np.zeros(3)], lr=0.2)
+        opt = optim.SGD([np.zeros(3)], lr=float(ctx.rng.uniform(0.05, 0.5)))
         sched = cls(opt, **kwargs)
         last, used = [float(sched.get_last_lr())], [float(opt.lr)]
         for _ in range(epochs):
@@ -248,21 +322,42 @@ def lr_schedules(ctx) -> dict:
 
 
 def schedule_drives_optimizer(ctx) -> dict:
-    """Optimizers must read self.lr on every step: SGD momentum + StepLR, Adam + cosine."""
+    """Every optimizer reads self.lr on every step: each one under StepLR or cosine annealing
+    (the forms that put lr inside a buffer agree with PyTorch's only while lr is constant)."""
     optim, schedule = ctx.module("optim"), ctx.module("schedule")
-    out: dict = {}
+    step_lr, cosine = schedule.StepLR, schedule.CosineAnnealingLR
     setups = {
-        "sgd_steplr": ("SGD", {"lr": 0.05, "momentum": 0.9}, schedule.StepLR, {"step_size": 2}),
-        "adam_cosine": ("Adam", {"lr": 0.05}, schedule.CosineAnnealingLR, {"T_max": 6}),
+        "sgd_steplr": ("SGD", {"lr": 0.05, "momentum": 0.9}, step_lr, {"step_size": 2}),
+        "adagrad_steplr": (
+            "Adagrad",
+            {"lr": 0.1, "lr_decay": 0.01},
+            step_lr,
+            {"step_size": 2, "gamma": 0.5},
+        ),
+        "rmsprop_cosine": (
+            "RMSprop",
+            {"lr": 0.01, "momentum": 0.5},
+            cosine,
+            {"T_max": 6, "eta_min": 0.001},
+        ),
+        "adam_cosine": ("Adam", {"lr": 0.05}, cosine, {"T_max": 6}),
+        "adamw_steplr": (
+            "AdamW",
+            {"lr": 0.05, "weight_decay": 0.1},
+            step_lr,
+            {"step_size": 3, "gamma": 0.3},
+        ),
     }
+    out: dict = {}
     for label, (name, kwargs, sched_cls, sched_kwargs) in setups.items():
         params = _params(ctx.rng, ((), (5,)))
         grads_at = _gradient_source(ctx.rng, params, 24)
-        opt = getattr(optim, name)(params, **kwargs)
+        opt = getattr(optim, name)(list(params), **kwargs)
         sched = sched_cls(opt, **sched_kwargs)
+        grads = [np.zeros_like(p) for p in params]
         for epoch in range(6):
             for t in range(4):
-                opt.step([g.copy() for g in grads_at(4 * epoch + t, params)])
+                _step(opt, grads, grads_at(4 * epoch + t, params))
             sched.step()
             for i, p in enumerate(params):
                 out[f"{label}_param{i}_epoch{epoch + 1}"] = p.copy()
@@ -308,6 +403,9 @@ def minibatches(ctx) -> dict:
         minibatch, X.copy(), y.copy(), batch_size, rng=drop_rng, drop_last=True
     )
     out.update({"drop_last_order": order, "drop_last_sizes": sizes})
+    # shuffle=True without an rng: a fresh default_rng() (an order nobody can predict)
+    order, sizes, _ = _visit(minibatch, X.copy(), y.copy(), batch_size)
+    out.update({"default_rng_order": order, "default_rng_sizes": sizes})
     return out
 
 

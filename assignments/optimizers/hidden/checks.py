@@ -71,9 +71,11 @@ def minibatches(student: dict, reference: dict, labels) -> tuple[bool, str]:
         _coverage_problem(epoch1, n, "epoch 1"),
         _coverage_problem(epoch2, n, "epoch 2"),
         _coverage_problem(_indices(student, "unshuffled_order"), n, "shuffle=False"),
+        _coverage_problem(_indices(student, "default_rng_order"), n, "rng=None"),
         _size_problem(_indices(student, "epoch1_sizes"), full, "drop_last=False"),
         _size_problem(_indices(student, "unshuffled_sizes"), full, "shuffle=False"),
         _size_problem(_indices(student, "drop_last_sizes"), full[full == batch], "drop_last=True"),
+        _size_problem(_indices(student, "default_rng_sizes"), full, "rng=None"),
     ]
     if not (_flag(student, "epoch1_paired") and _flag(student, "epoch2_paired")):
         problems.append("X and y must be indexed with the same indices: the (x, y) pairs broke")

@@ -56,3 +56,10 @@ def test_without_an_rng():
     order, sizes = _order(9, 3)
     assert sizes == [3, 3, 3]
     assert sorted(order.tolist()) == list(range(9))
+
+
+def test_shuffle_without_an_rng():
+    """rng=None: a fresh numpy.random.default_rng(), every sample still exactly once."""
+    order, sizes = _order(10, 4)
+    assert sizes == [4, 4, 2]
+    assert sorted(order.tolist()) == list(range(10))

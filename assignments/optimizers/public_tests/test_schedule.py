@@ -50,3 +50,11 @@ def test_optimizer_steps_with_the_scheduled_rate():
     sched.step()
     opt.step([np.array([1.0])])  # lr 0.5
     assert_allclose(p, [-1.5])
+
+
+def test_get_last_lr_is_a_float():
+    """A float equal to optimizer.lr (PyTorch returns a list, one rate per param group)."""
+    opt = SGD([np.zeros(1)], lr=0.3)
+    sched = StepLR(opt, step_size=2)
+    assert isinstance(sched.get_last_lr(), float)
+    assert sched.get_last_lr() == opt.lr

@@ -77,3 +77,22 @@ def test_nesterov_linspace():
         [0.159730909091, 0.177467272727, 0.195203636364, 0.212940000000],
     ]
     assert_allclose(w, expected_w, rtol=1e-8, atol=1e-10)
+
+
+def test_momentum_buffer_is_a_copy_of_the_gradient():
+    """The caller refills the same gradient array before every step (as PyTorch refills .grad):
+    a buffer that IS that array would silently change. b = mu * g1 + g2 after two steps."""
+    p, g = np.zeros(2), np.array([1.0, 2.0])
+    opt = SGD([p], lr=0.1, momentum=0.5)
+    opt.step([g])
+    g[...] = [10.0, 20.0]
+    opt.step([g])
+    assert_allclose(opt.state[0]["momentum_buffer"], [10.5, 21.0])
+    assert_allclose(g, [10.0, 20.0], err_msg="step() must not modify the gradients it receives")
+
+
+def test_arithmetic_is_float64():
+    """float64 keeps about 16 digits, float32 about 7: the grader compares to 10 (rtol=1e-10)."""
+    p = np.array([1.0])
+    SGD([p], lr=0.1).step([np.array([1.0 / 3.0])])
+    assert_allclose(p, [1.0 - 0.1 / 3.0], rtol=1e-12, err_msg="compute in float64, not float32")

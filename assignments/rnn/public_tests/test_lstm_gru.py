@@ -26,6 +26,17 @@ def test_sigmoid_is_stable():
     assert np.allclose(out, [0.0, 0.5, 1.0], atol=1e-12)
 
 
+def test_gru_step_saturated_inputs():
+    """Huge inputs saturate the GRU's gates without NaN or overflow warnings."""
+    rng = np.random.default_rng(8)
+    p = cell_inputs(rng, 3, N=2, D=3, H=2)
+    p["x"] *= 1000.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h, _ = L.gru_step_forward(*p.values())
+    assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= 1.0)
+
+
 def test_lstm_gate_order_by_hand():
     """Biases pick the gates: i ~ 1, f ~ 0, g = 0.5, o = 0.5, so c = 0.5, h = 0.5 tanh(0.5).
 

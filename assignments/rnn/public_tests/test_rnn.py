@@ -100,3 +100,22 @@ def test_rnn_backward_loss_on_last_step_only():
         return L.rnn_forward(*seq.values())[0]
 
     assert_gradients(dict(zip(seq, grads, strict=True)), f, seq, dh_all)
+
+
+def test_everything_is_float64_and_inputs_are_left_alone():
+    """Every forward and backward result is a float64 array, and no argument is modified."""
+    rng = np.random.default_rng(9)
+    p = rnn_inputs(rng, N=2, D=3, H=4)
+    weights = [p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"]]
+    x, dh_all = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 4))
+    given = [x, p["h_prev"], *weights, dh_all]
+    kept = [a.copy() for a in given]
+    h_all, cache = L.rnn_forward(*given[:-1])
+    results = [h_all, *L.rnn_backward(dh_all, cache)]
+    names = ["h_all", "dx", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"]
+    assert len(results) == len(names), "rnn_backward returns 6 arrays"
+    for name, r in zip(names, results, strict=True):
+        assert isinstance(r, np.ndarray) and r.dtype == np.float64, f"{name} is not float64"
+    names = ["x", "h0", "W_ih", "W_hh", "b_ih", "b_hh", "dh_all"]
+    for name, a, b in zip(names, given, kept, strict=True):
+        assert np.array_equal(a, b), f"rnn_forward/rnn_backward modified {name}"

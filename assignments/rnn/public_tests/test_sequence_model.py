@@ -29,6 +29,14 @@ def test_params_keys_and_shapes():
     assert {k: v.shape for k, v in model.params.items()} == SHAPES
 
 
+def test_params_are_drawn_from_rng():
+    """The same seed gives the same float64 weights; np.random is not used."""
+    first = S.RNNRegressor(2, 5, np.random.default_rng(7)).params
+    again = S.RNNRegressor(2, 5, np.random.default_rng(7)).params
+    assert all(np.array_equal(first[k], again[k]) for k in SHAPES)
+    assert all(first[k].dtype == np.float64 for k in SHAPES)
+
+
 def test_predict_starts_from_zero_each_call():
     """predict has no memory: each sequence is independent of earlier calls and batches."""
     rng = np.random.default_rng(1)

@@ -6,7 +6,8 @@ Batches are rows: x is (N, D), h is (N, H); sequences are batch-first (N, T, D).
 
 Every function below raises NotImplementedError until you write it. Use NumPy only (torch,
 tensorflow, jax and autograd are refused by the grader). Do not modify the arrays you are given:
-build new ones. The README lists every equation and the exact return order.
+build new ones. Compute in float64 (never astype(np.float32)). The README lists every equation
+and the exact return order.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ Array = np.ndarray
 def sigmoid(x: Array) -> Array:
     """Logistic function 1 / (1 + exp(-x)), elementwise, that never overflows.
 
-    Hint: for x < 0 use exp(x) / (1 + exp(x)) so that exp() never sees a large positive number.
-    Not graded on its own, but your LSTM and GRU use it on saturated inputs.
+    Hint: for x < 0 use exp(x) / (1 + exp(x)) so that exp() never sees a large positive number
+    (np.where computes both of its branches for every element, so it does not avoid that).
+    Graded on its own and through your LSTM and GRU, on inputs up to about +-1000: the values
+    must be right and NumPy must not warn.
     """
     # TODO
     raise NotImplementedError("sigmoid")
@@ -67,7 +70,7 @@ def rnn_backward(dh_all: Array, cache: list) -> tuple[Array, ...]:
 
     dh_all (N, T, H) is dLoss/dh_t coming from the loss at every step (zeros where a step has
     no loss). Returns (dx (N, T, D), dh0 (N, H), dW_ih, dW_hh, db_ih, db_hh), with the weight
-    gradients summed over all time steps.
+    gradients summed over all time steps. Full BPTT: walk back all the way to t = 0.
     """
     # TODO
     raise NotImplementedError("rnn_backward")

@@ -19,7 +19,8 @@ class RNNRegressor:
 
         With D = input_dim and H = hidden_dim:
         "W_ih" (H, D), "W_hh" (H, H), "b_ih" (H,), "b_hh" (H,), "W_out" (1, H), "b_out" (1,).
-        Draw every entry from rng (suggested: uniform in [-1/sqrt(H), 1/sqrt(H)], as PyTorch).
+        Draw every entry from rng, not np.random (suggested: uniform in [-1/sqrt(H), 1/sqrt(H)],
+        as PyTorch): the same seed must give the same weights.
         The grader may replace entries of self.params, so always read the weights from there.
         """
         # TODO

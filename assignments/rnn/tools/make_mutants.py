@@ -185,6 +185,267 @@ M["hidden_state_not_reset"] = (
 )
 
 
+# --- overflow warnings: right values, but exp() overflows on the way (caught by its warning)
+M["sigmoid_naive_overflow"] = (
+    "rnn_layers.py",
+    "sigmoid written as 1 / (1 + exp(-x)): the values are right, exp overflows for x < -709",
+    [
+        (
+            "    z = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))",
+            "    return 1.0 / (1.0 + np.exp(-x))",
+        ),
+    ],
+)
+M["sigmoid_where_both_branches"] = (
+    "rnn_layers.py",
+    "stable-looking sigmoid with np.where, which evaluates both branches, so exp overflows anyway",
+    [
+        (
+            "    z = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))",
+            "    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-x)), np.exp(x) / (1.0 + np.exp(x)))",
+        ),
+    ],
+)
+M["gru_inline_naive_sigmoid"] = (
+    "rnn_layers.py",
+    "sigmoid is stable, but the GRU writes its gates with an inline 1 / (1 + exp(-a))",
+    [
+        (
+            "    r = sigmoid(gi[:, :H] + gh[:, :H])\n    z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])",
+            "    r = 1.0 / (1.0 + np.exp(-(gi[:, :H] + gh[:, :H])))\n    z = 1.0 / (1.0 + np.exp(-(gi[:, H : 2 * H] + gh[:, H : 2 * H])))",
+        ),
+    ],
+)
+
+# --- float32: storage or arithmetic in single precision
+M["rnn_forward_h_all_float32"] = (
+    "rnn_layers.py",
+    "rnn_forward stores h_all in a float32 array (every step itself is computed in float64)",
+    [
+        (
+            "    h_all = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, W_hh))\n    caches = []",
+            "    h_all = np.empty((N, T, h0.shape[1]), dtype=np.float32)\n    caches = []",
+        ),
+    ],
+)
+M["lstm_float32_compute"] = (
+    "rnn_layers.py",
+    "lstm_step_forward casts its inputs and weights to float32 to save memory",
+    [
+        (
+            "    H = h_prev.shape[1]\n    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh",
+            "    H = h_prev.shape[1]\n    x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh = (\n        v.astype(np.float32) for v in (x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)\n    )\n    a = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh",
+        ),
+    ],
+)
+M["bptt_float32_accumulators"] = (
+    "rnn_layers.py",
+    "rnn_backward sums the weight gradients into float32 arrays (np.zeros(..., dtype=np.float32))",
+    [
+        (
+            "    sums: list = [0.0, 0.0, 0.0, 0.0]  # dW_ih, dW_hh, db_ih, db_hh, summed over time",
+            "    W_ih, W_hh = cache[0][3], cache[0][4]\n    shapes = (W_ih.shape, W_hh.shape, (H,), (H,))\n    sums: list = [np.zeros(s, dtype=np.float32) for s in shapes]",
+        ),
+        (
+            "        sums = [total + part for total, part in zip(sums, step_grads, strict=True)]",
+            "        for total, part in zip(sums, step_grads, strict=True):\n            total += part",
+        ),
+    ],
+)
+
+# --- clipping: in place vs a copy, the returned norm
+M["clip_rebinds_entries"] = (
+    "rnn_layers.py",
+    "clip_grad_norm puts scaled copies into the dict (grads[k] = g * coef): the caller's arrays stay unclipped",
+    [
+        (
+            "    if coef < 1.0:\n        for g in grads.values():\n            g *= coef",
+            "    if coef < 1.0:\n        for name, g in grads.items():\n            grads[name] = g * coef",
+        ),
+    ],
+)
+M["clip_norm_as_array"] = (
+    "rnn_layers.py",
+    "clip_grad_norm accumulates the squares in np.zeros(1) and returns a 1-element array, not a float",
+    [
+        (
+            "    total_norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))",
+            "    squares = np.zeros(1)\n    for g in grads.values():\n        squares += np.sum(g * g)\n    total_norm = np.sqrt(squares)",
+        ),
+    ],
+)
+M["clip_returns_clipped_norm"] = (
+    "rnn_layers.py",
+    "clip_grad_norm returns the norm after clipping instead of the norm before",
+    [
+        ("    return total_norm", "    return min(total_norm, max_norm)"),
+    ],
+)
+
+# --- BPTT: truncation, dh0, input mutation
+M["bptt_truncated_20"] = (
+    "rnn_layers.py",
+    "rnn_backward only goes back 20 steps (truncated BPTT), so early steps and h0 get no gradient",
+    [
+        (
+            "    dx_steps: list = [None] * T",
+            "    dx_steps: list = [np.zeros((N, cache[0][0].shape[1]))] * T",
+        ),
+        (
+            "    for t in reversed(range(T)):\n        # h_t",
+            "    for t in reversed(range(max(0, T - 20), T)):  # truncated BPTT\n        # h_t",
+        ),
+    ],
+)
+M["bptt_truncated_chunks"] = (
+    "rnn_layers.py",
+    "rnn_backward cuts the recurrent gradient every 10 steps (truncated BPTT in chunks)",
+    [
+        (
+            "    for t in reversed(range(T)):\n        # h_t",
+            "    for t in reversed(range(T)):\n        if (t + 1) % 10 == 0:  # truncated BPTT: chunks of 10 steps\n            dh_prev = np.zeros((N, H))\n        # h_t",
+        ),
+    ],
+)
+M["dh0_off_by_one"] = (
+    "rnn_layers.py",
+    "rnn_backward returns the gradient reaching h_0's output (before step 0's backward) as dh0",
+    [
+        (
+            "        dx_steps[t], dh_prev, *step_grads = rnn_step_backward(dh_all[:, t] + dh_prev, cache[t])",
+            "        dh = dh_all[:, t] + dh_prev\n        dx_steps[t], dh_prev, *step_grads = rnn_step_backward(dh, cache[t])",
+        ),
+        (
+            "    return (np.stack(dx_steps, axis=1), dh_prev, *sums)",
+            "    return (np.stack(dx_steps, axis=1), dh, *sums)",
+        ),
+    ],
+)
+M["bptt_modifies_dh_all"] = (
+    "rnn_layers.py",
+    "rnn_backward adds the recurrent gradient into the caller's dh_all (dh_all[:, t] += dh_prev)",
+    [
+        (
+            "        dx_steps[t], dh_prev, *step_grads = rnn_step_backward(dh_all[:, t] + dh_prev, cache[t])",
+            "        dh_all[:, t] += dh_prev\n        dx_steps[t], dh_prev, *step_grads = rnn_step_backward(dh_all[:, t], cache[t])",
+        ),
+    ],
+)
+
+# --- layout and reductions
+M["whh_not_transposed"] = (
+    "rnn_layers.py",
+    "RNN step uses h_prev @ W_hh (not W_hh.T), consistently in the backward, so gradient checks pass",
+    [
+        (
+            "    h_next = np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)",
+            "    h_next = np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh + b_hh)",
+        ),
+        ("    dh_prev = da @ W_hh\n    dW_ih", "    dh_prev = da @ W_hh.T\n    dW_ih"),
+        ("    dW_hh = da.T @ h_prev\n    db = da", "    dW_hh = h_prev.T @ da\n    db = da"),
+    ],
+)
+M["db_mean_over_batch"] = (
+    "rnn_layers.py",
+    "RNN step bias gradients averaged over the batch instead of summed",
+    [
+        (
+            "    db = da.sum(axis=0)\n    return dx, dh_prev, dW_ih",
+            "    db = da.mean(axis=0)\n    return dx, dh_prev, dW_ih",
+        ),
+    ],
+)
+M["db_keepdims"] = (
+    "rnn_layers.py",
+    "RNN step bias gradients of shape (1, H) (sum with keepdims=True) instead of (H,)",
+    [
+        (
+            "    db = da.sum(axis=0)\n    return dx, dh_prev, dW_ih",
+            "    db = da.sum(axis=0, keepdims=True)\n    return dx, dh_prev, dW_ih",
+        ),
+    ],
+)
+M["h_all_off_by_one"] = (
+    "rnn_layers.py",
+    "rnn_forward stores the state going into each step (h0, h1, ...) instead of the one after it",
+    [
+        (
+            "        h, step_cache = rnn_step_forward(x[:, t], h, W_ih, W_hh, b_ih, b_hh)\n        h_all[:, t] = h",
+            "        h_all[:, t] = h\n        h, step_cache = rnn_step_forward(x[:, t], h, W_ih, W_hh, b_ih, b_hh)",
+        ),
+    ],
+)
+M["lstm_forward_ignores_c0"] = (
+    "rnn_layers.py",
+    "lstm_forward starts from a zero cell state instead of the given c0",
+    [
+        ("    h, c = h0, c0\n", "    h, c = h0, np.zeros_like(c0)\n"),
+    ],
+)
+M["gru_dh_prev_missing_direct_path"] = (
+    "rnn_layers.py",
+    "GRU backward drops the direct path z * h_prev from dh_prev",
+    [
+        ("    dh_prev = dh_next * z + dgh @ W_hh", "    dh_prev = dgh @ W_hh"),
+    ],
+)
+
+# --- forbidden API
+M["clip_with_torch"] = (
+    "rnn_layers.py",
+    "clip_grad_norm calls torch.nn.utils.clip_grad_norm_ (correct numbers, but torch is not allowed)",
+    [
+        (
+            "    total_norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))\n    coef = max_norm / (total_norm + 1e-6)\n    if coef < 1.0:\n        for g in grads.values():\n            g *= coef\n    return total_norm",
+            "    import torch\n\n    params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]\n    for p, g in zip(params, grads.values(), strict=True):\n        p.grad = torch.from_numpy(g)  # shares memory: clipping scales g in place\n    return float(torch.nn.utils.clip_grad_norm_(params, max_norm))",
+        ),
+    ],
+)
+
+# --- sequence model: the params contract, predict's shape, the loss gradient
+M["predict_returns_column"] = (
+    "sequence_model.py",
+    "predict returns shape (N, 1) (h @ W_out.T + b_out) instead of (N,)",
+    [
+        (
+            '        return h_all[:, -1] @ self.params["W_out"][0] + self.params["b_out"][0]',
+            '        return h_all[:, -1] @ self.params["W_out"].T + self.params["b_out"]',
+        ),
+    ],
+)
+M["weights_cached_in_attributes"] = (
+    "sequence_model.py",
+    "RNNRegressor copies the recurrent weights into attributes at construction and runs on those",
+    [
+        (
+            "        self.params = {k: rng.uniform(-bound, bound, shape) for k, shape in shapes.items()}",
+            '        self.params = {k: rng.uniform(-bound, bound, shape) for k, shape in shapes.items()}\n        self.W_ih, self.W_hh = self.params["W_ih"], self.params["W_hh"]\n        self.b_ih, self.b_hh = self.params["b_ih"], self.params["b_hh"]',
+        ),
+        (
+            '        return rnn_forward(x, h0, p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])',
+            "        return rnn_forward(x, h0, self.W_ih, self.W_hh, self.b_ih, self.b_hh)",
+        ),
+    ],
+)
+M["init_global_numpy_random"] = (
+    "sequence_model.py",
+    "RNNRegressor draws its initial weights from np.random instead of the rng it is given",
+    [
+        (
+            "        self.params = {k: rng.uniform(-bound, bound, shape) for k, shape in shapes.items()}",
+            "        self.params = {k: np.random.uniform(-bound, bound, shape) for k, shape in shapes.items()}",
+        ),
+    ],
+)
+M["mse_grad_missing_factor_2"] = (
+    "sequence_model.py",
+    "the MSE gradient drops the factor 2: dpred = (pred - y) / N",
+    [
+        ("        dpred = 2.0 * diff / len(y)", "        dpred = diff / len(y)"),
+    ],
+)
+
+
 def main() -> None:
     solution = {
         f: (PKG / "solution" / f).read_text() for f in ("rnn_layers.py", "sequence_model.py")

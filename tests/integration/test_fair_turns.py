@@ -1,0 +1,132 @@
+"""Fair turns with a real worker (the size of `make run`'s: concurrency 2): one student at
+their cap with stalling submissions on several assignments holds one slot, not the pool; a
+fourth waiting submission is refused; another student's reference submission, sent last, is
+shown next in line and graded within 30 s.
+
+Its own Redis database (FAIR_BROKER_DB) and worker, killed at the end with the stalling
+sandboxes it left (they would otherwise run to their wall limits and slow later tests).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import select, update
+
+from tests.integration.conftest import Worker
+from tests.integration.support import Api, package_files
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import GradingRun, RunState, Submission, User, utcnow
+from webapp.sandboxes import WORKER_LABEL
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker]
+
+FAIR_BROKER_DB = int(os.environ.get("TEST_FAIR_BROKER_DB", "11"))
+HONEST_BUDGET_S = 30.0
+UNFINISHED = (RunState.QUEUED, RunState.RUNNING)
+# Appended to a solution file: importing it (every case does) hangs until the case's limit.
+STALL = b"\n\nimport time as _time\n\n_time.sleep(10_000)\n"
+
+
+def stalling(slug: str) -> dict[str, bytes]:
+    files = package_files(slug, "solution")
+    name = sorted(files)[0]
+    files[name] += STALL
+    return files
+
+
+@pytest.fixture(scope="module")
+def fair_env(env: dict) -> dict:
+    url = f"redis://127.0.0.1:6379/{FAIR_BROKER_DB}"
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+    return {**env, "REDIS_URL": url, "MAX_IN_FLIGHT_PER_STUDENT": "3"}
+
+
+@pytest.fixture(scope="module")
+def fair_app(live_app: Flask, fair_env: dict) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fair_env["DATABASE_URL"],
+            "REDIS_URL": fair_env["REDIS_URL"],
+            "SECRET_KEY": fair_env["SECRET_KEY"],
+            "MAX_IN_FLIGHT_PER_STUDENT": 3,
+            "MAX_RUNNING_PER_STUDENT": 1,
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def students(fair_app: Flask) -> Iterator[tuple[Api, Api]]:
+    """Two students of this module's own; Mallory's runs left unfinished (her stalling code)
+    are ended afterwards, so no later test's worker ever takes one."""
+    cli = fair_app.test_cli_runner()
+    for name in ("mallory", "bob"):
+        result = cli.invoke(args=["users", "create", name, "--password", "fair-turns-1"])
+        assert result.exit_code == 0, result.output
+    yield Api(fair_app, "mallory"), Api(fair_app, "bob")
+    with fair_app.app_context():
+        mine = select(Submission.id).join(User).where(User.username == "mallory")
+        db.session.execute(
+            update(GradingRun)
+            .where(GradingRun.submission_id.in_(mine), GradingRun.status.in_(UNFINISHED))
+            .values(status=RunState.FAILED, message="ended by the test", finished_at=utcnow())
+        )
+        db.session.commit()
+
+
+@pytest.fixture
+def fair_worker(fair_env: dict, tmp_path: Path) -> Iterator[Worker]:
+    worker = Worker(fair_env, "cpu", name=f"fair-{os.getpid()}").start(tmp_path, concurrency=2)
+    try:
+        yield worker
+    finally:
+        worker.kill(signal.SIGKILL)
+        engine = docker.from_env()
+        label = f"{WORKER_LABEL}={worker.name}@{socket.gethostname()}"
+        for container in engine.containers.list(all=True, filters={"label": label}):
+            container.remove(force=True)
+        engine.close()
+
+
+def test_a_stalling_student_holds_one_slot_and_another_is_graded_within_30_s(
+    students: tuple[Api, Api], fair_worker: Worker
+):
+    mallory, ben = students
+    stalls = []
+    for slug in ("backprop", "optimizers", "rnn"):
+        response = mallory.submit(slug, stalling(slug))
+        assert response.status_code == 202, response.get_json()
+        stalls.append(response.get_json()["id"])
+    refused = mallory.submit("cnn", stalling("cnn"))
+    assert refused.status_code == 429
+    assert "across your assignments" in refused.get_json()["error"]
+
+    time.sleep(3)  # the worker has taken Mallory's first run; her others wait for her slot
+    sent = time.monotonic()
+    response = ben.submit("backprop", package_files("backprop", "solution"))
+    assert response.status_code == 202, response.get_json()
+    sub_id = response.get_json()["id"]
+    body = ben.submission(sub_id).get_json()
+    if body["status"] == "queued":  # ahead of Mallory's two waiting runs, sent earlier
+        assert body["queue"]["position"] == 0, body["queue"]
+    result = ben.wait_graded(sub_id, timeout=120)
+    waited = time.monotonic() - sent
+    print(f"honest backprop graded {waited:.1f} s after it was sent")
+    assert (result["status"], result["score"]) == ("graded", result["max_score"])
+    assert waited <= HONEST_BUDGET_S
+    statuses = [mallory.submission(sub).get_json()["status"] for sub in stalls]
+    assert statuses.count("running") == 1 and statuses.count("queued") == 2, statuses
