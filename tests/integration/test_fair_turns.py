@@ -115,7 +115,12 @@ def test_a_stalling_student_holds_one_slot_and_another_is_graded_within_30_s(
     assert refused.status_code == 429
     assert "across your assignments" in refused.get_json()["error"]
 
-    time.sleep(3)  # the worker has taken Mallory's first run; her others wait for her slot
+    # The worker takes Mallory's first run; her others wait for her slot. Ben is sent only
+    # then: before it, her first run is really ahead of his (same turn, sent earlier).
+    first_taken = time.monotonic() + 60
+    while "running" not in [mallory.submission(sub).get_json()["status"] for sub in stalls]:
+        assert time.monotonic() < first_taken, "the worker took none of Mallory's runs in 60 s"
+        time.sleep(0.2)
     sent = time.monotonic()
     response = ben.submit("backprop", package_files("backprop", "solution"))
     assert response.status_code == 202, response.get_json()
