@@ -101,6 +101,16 @@ class SuiteRun:
         return max((r.records.preload_s or 0.0 for r in self.runs), default=0.0)
 
     @property
+    def cpu_s(self) -> float:
+        """CPU seconds spent inside the sandboxes (all of them), as their harnesses reported."""
+        return sum(r.records.cpu_s or 0.0 for r in self.runs)
+
+    @property
+    def case_cpu_s(self) -> float:
+        """Of which the case processes' (the submitted code and the probes calling it)."""
+        return sum(r.records.case_cpu_s or 0.0 for r in self.runs)
+
+    @property
     def log(self) -> str:
         parts = []
         for r in self.runs:
@@ -162,6 +172,8 @@ def grade(job: GradingJob, sandbox: Sandbox, bank: ReferenceBank | None = None) 
             acquire=run.acquire_s,
             ready=run.ready_s,
             scoring=scoring_s,
+            cpu=run.cpu_s,
+            case_cpu=run.case_cpu_s,
         ),
     )
 
@@ -220,12 +232,15 @@ def timings(
     acquire: float = 0.0,
     ready: float = 0.0,
     scoring: float = 0.0,
+    cpu: float = 0.0,
+    case_cpu: float = 0.0,
 ) -> dict:
     """Seconds of a grading run's phases: total (the grader's), acquire (a started container:
     create + start, or a warm one's take), container (bundle sent -> output ended), ready
     (inside it: the harness's start to "ready", zygote and imports), cases (their sum), startup
     (container time not spent in cases), reference (computed alongside; 0 when banked),
-    scoring."""
+    scoring; and CPU seconds inside the sandboxes: cpu (everything from the interpreter's
+    start, a warm container's wait included) and case_cpu (the case processes')."""
     case_s = sum(c.seconds or 0.0 for c in cases)
     values = {
         "total": total,
@@ -236,6 +251,8 @@ def timings(
         "reference": reference,
         "startup": max(0.0, container - case_s),
         "scoring": scoring,
+        "cpu": cpu,
+        "case_cpu": case_cpu,
     }
     return {k: round(v, 4) for k, v in values.items()}
 

@@ -46,6 +46,7 @@ import json
 import os
 import random
 import re
+import resource
 import select
 import signal
 import socket
@@ -157,7 +158,18 @@ def main() -> None:
         records.emit(case=case["name"], **record)
         sweep(zygote.pid)
     zygote.stop()
-    records.emit(event="done", seconds=round(time.monotonic() - started, 4))
+    records.emit(event="done", seconds=round(time.monotonic() - started, 4), **cpu_spent(zygote))
+
+
+def cpu_spent(zygote: Zygote) -> dict:
+    """CPU seconds (user + system) spent in this container so far: `cpu_s` all of it (this
+    process from the interpreter's start, bootstrap and preload included, plus the zygote and
+    every case child, all reaped by now), `case_cpu_s` the case children's share."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return {"cpu_s": round(total, 4), "case_cpu_s": round(zygote.case_cpu_s, 4)}
 
 
 def _harden_supervisor() -> None:
@@ -199,6 +211,7 @@ class Zygote:
         self.pid = pid
         self.sock = sock
         self.alive = True
+        self.case_cpu_s = 0.0  # CPU seconds of the case children, as the zygote reaped them
 
     @classmethod
     def start(cls, task: dict) -> Zygote:
@@ -368,6 +381,7 @@ def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) 
                 return _with_output(_record("error", why, started), pipes)
             pid = message.get("pid", pid)
             if "exit" in message:
+                zygote.case_cpu_s += float(message.get("cpu", 0.0))
                 pipes.drain()
                 record = _finish(message["exit"], bytes(pipes.reply), started)
                 return _with_output(record, pipes)
@@ -466,8 +480,9 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
         for fd in fds:
             os.close(fd)
         sock.send(json.dumps({"pid": pid}).encode())
-        _, status = os.waitpid(pid, 0)
-        sock.send(json.dumps({"exit": status}).encode())
+        _, status, usage = os.wait4(pid, 0)
+        cpu = usage.ru_utime + usage.ru_stime
+        sock.send(json.dumps({"exit": status, "cpu": cpu}).encode())
 
 
 def load_cases():

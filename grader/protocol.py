@@ -10,7 +10,8 @@ object carries "seq", 0, 1, 2, ... in order:
     {"seq", "case", "status": ok|raised|error|timeout|killed, "message", "seconds",
      "output", "outputs": {key: base64 .npy},             a case ended
      "where" (timeout only)}
-    {"seq", "event": "done", "seconds"}                    every case was run
+    {"seq", "event": "done", "seconds",                   every case was run; CPU seconds
+     "cpu_s", "case_cpu_s"}                                in the container, the cases' share
 
 "raised": the submitted code raised (message: its exception, the student's words); "error":
 the harness's own account of a failure. "where": on a time-out, the frames in submitted files
@@ -70,6 +71,8 @@ class RunRecords:
     ready: bool = False
     done: bool = False
     preload_s: float | None = None
+    cpu_s: float | None = None  # CPU seconds spent in the container (harness, zygote, cases)
+    case_cpu_s: float | None = None  # of which the case processes'
     started: list[str] = field(default_factory=list)
     cases: dict[str, CaseRecord] = field(default_factory=dict)
     rejected: int = 0  # lines that looked like records but failed authentication or order
@@ -114,6 +117,8 @@ def _apply(run: RunRecords, obj: dict, line: bytes, known: set, max_case: int, m
         run.preload_s = _seconds(obj.get("seconds"))
     elif event == "done" and not run.done:
         run.done = True
+        run.cpu_s = _seconds(obj.get("cpu_s"))
+        run.case_cpu_s = _seconds(obj.get("case_cpu_s"))
     elif event == "start" and case is not None and case not in run.started:
         run.started.append(case)
     elif event is None and case is not None and case not in run.cases:

@@ -216,7 +216,10 @@ def print_table(seconds: dict, phases: dict, warm: WarmDockerSandbox) -> None:
             f"| +{m['warm'] - m['compute']:.2f} s; +{m['stack'] - m['compute']:.2f} s |"
         )
     print(f"\nwarm runs: {warm.taken} took a waiting container, {warm.cold} started their own")
-    keys = ("acquire", "container", "ready", "cases", "startup", "scoring", "total")
+    keys = (
+        *("acquire", "container", "ready", "cases", "startup", "scoring", "total"),
+        *("cpu", "case_cpu"),
+    )
     print("\nwarm runs' phases (median s): " + ", ".join(keys))
     for slug, runs in phases.items():
         values = [statistics.median(r.get(k, 0.0) for r in runs) for k in keys]

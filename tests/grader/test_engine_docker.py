@@ -42,8 +42,10 @@ def test_reference_scores_full_marks_and_a_banked_reference_is_used_once(toy, sa
     assert (first.score, first.max_score) == (12.0, 12.0) and second.score == 12.0
     assert first.message == "5 of 5 cases passed"
     assert set(first.timings) == {
-        *("total", "acquire", "container", "ready", "cases", "reference", "startup", "scoring")
+        *("total", "acquire", "container", "ready", "cases", "reference", "startup", "scoring"),
+        *("cpu", "case_cpu"),
     }
+    assert first.timings["cpu"] > first.timings["case_cpu"] > 0.0
     assert first.timings["reference"] == 0.0 and second.timings["reference"] > 0.0
     assert bank.size(bank_key(toy.sha256, "cpu")) == 0
     assert banked.draw.secret != banked.draw.seed
