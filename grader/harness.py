@@ -15,16 +15,20 @@ Three kinds of process, and who can reach whom (threat model: DESIGN.md, "Integr
   ptrace it; as the pid namespace's init it ignores every signal sent from inside the
   container (SIGKILL and SIGSTOP included), so no case can stop or kill it.
 - The zygote, forked before the key exists: it imports the preload modules and cases.py once,
-  never submitted code, and forks one child per case on the supervisor's request. Its stdio
-  is /dev/null; it is non-dumpable too.
+  never submitted code (it compiles the submitted files at the first case, which runs none of
+  them, so children inherit code objects), and forks one child per case on the supervisor's
+  request. Its stdio is /dev/null; it is non-dumpable too.
 - One case child per case, forked from the zygote: it holds only its reply pipe, its print
   pipe and its stack pipe (every other descriptor is closed before submitted code runs),
   imports the submission, calls the case and writes the outputs as .npy bytes on the reply
   pipe. Whatever it does, it can reach its own pipes only; the supervisor tags what arrives
-  with the case's name. Shortly before the case's limit, faulthandler writes the child's
-  stack on the stack pipe; on a time-out the supervisor names the frames in submitted files
-  ("where the code was"). It is feedback only: a child that writes there itself misleads
-  nobody but its own student, and hidden files' frames are never named.
+  with the case's name. Shortly before the case's limit, the supervisor sends the child
+  STACK_SIGNAL, on which faulthandler writes the child's stack on the stack pipe; on a
+  time-out the supervisor names the frames in submitted files ("where the code was"). It is
+  feedback only: a child that writes there itself, or ignores the signal, misleads nobody but
+  its own student, and hidden files' frames are never named. (A signal, not faulthandler's
+  timer: its watchdog thread would make every case process multi-threaded, and glibc's malloc
+  then locks on every call: about 20% on an allocation-heavy training case.)
 
 The supervisor writes one line per event on stdout, `<json> <hmac-sha256 hex>`, with a
 sequence number inside the JSON; grader/protocol.py verifies both. Scoring happens outside.
@@ -40,6 +44,7 @@ import fcntl
 import hashlib
 import hmac
 import importlib
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -76,6 +81,7 @@ PR_SET_DUMPABLE = 4
 REPLY_FD = 3  # a case child's reply pipe
 STACK_FD = 4  # a case child's stack pipe: faulthandler writes its stack there before the limit
 STACK_EARLY_S = 0.3  # how long before its limit a case's stack is taken
+STACK_SIGNAL = signal.SIGUSR2  # blocked in the zygote; a case child unblocks it once it can dump
 STACK_CAP = 16 * 1024  # bytes of stack dump the supervisor reads
 STACK_FRAMES = 4  # frames in submitted files named in a time-out's message
 MAX_FD = 1024  # the sandbox's nofile limit
@@ -115,9 +121,22 @@ class SubmissionFinder:
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in self.modules:
             return None
+        where = os.path.join(SUBMISSION, fullname + ".py")
         return importlib.util.spec_from_file_location(
-            fullname, os.path.join(SUBMISSION, fullname + ".py")
+            fullname, where, loader=SubmissionLoader(fullname, where)
         )
+
+
+class SubmissionLoader(importlib.machinery.SourceFileLoader):
+    """Takes the code object the zygote compiled (compile_submission) while the file still
+    holds the source it was compiled from; compiles it itself otherwise."""
+
+    def get_code(self, fullname):
+        source = self.get_data(self.path)
+        known = COMPILED.get(fullname)
+        if known is not None and known[0] == hashlib.sha256(source).digest():
+            return known[1]
+        return self.source_to_code(source, self.path)
 
 
 # ---------------------------------------------------------------- the supervisor (pid 1)
@@ -356,18 +375,25 @@ class CasePipes:
 
 def collect(zygote: Zygote, pipes: CasePipes, started: float, timeout_s: float) -> dict:
     """Wait (no polling) for the child's pipes and the zygote's reports until the child exits;
-    kill it on timeout or an oversize reply."""
+    take its stack shortly before the limit; kill it on timeout or an oversize reply."""
     deadline = started + timeout_s
+    stack_at: float | None = started + max(timeout_s - STACK_EARLY_S, timeout_s / 2)
     pid: int | None = None
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        if stack_at is not None and pid is not None and now >= stack_at:
+            stack_at = None
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, STACK_SIGNAL)
+        left = deadline - now
         if left <= 0:
             where = where_it_was(pipes.stack())
             _kill_and_reap(zygote, pid)
             why = f"ran past its time limit of {timeout_s:g} s"
             return {**_with_output(_record("timeout", why, started), pipes), "where": where}
         watch = [zygote.sock, *sorted(pipes.open)]
-        ready, _, _ = select.select(watch, [], [], left)
+        wake = left if stack_at is None or pid is None else max(0.0, min(left, stack_at - now))
+        ready, _, _ = select.select(watch, [], [], wake)
         pipes.read([fd for fd in ready if fd != zygote.sock])
         if pipes.oversize:
             _kill_and_reap(zygote, pid)
@@ -453,6 +479,10 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
     os.dup2(null, 2)
     os.close(null)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Blocked here and so in every child from the fork on: a stack request that comes before a
+    # child can dump waits instead of ending it (SIGUSR2's default action); and sent to the
+    # zygote by a case's code, it does nothing.
+    signal.pthread_sigmask(signal.SIG_BLOCK, [STACK_SIGNAL])
     try:
         for name in task["preload"]:
             importlib.import_module(name)
@@ -461,6 +491,7 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
         sock.send(json.dumps({"fatal": traceback.format_exc()[-4000:]}).encode())
         os._exit(1)
     sock.send(b"{}")
+    compiled = False
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, 4096, 3)
@@ -469,6 +500,9 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
         if not data or len(fds) != 3:
             os._exit(0)
         name = json.loads(data)["case"]
+        if not compiled:  # at the first case: its clock runs, the key exists
+            compile_submission(task["modules"])
+            compiled = True
         pid = os.fork()
         if pid == 0:
             try:
@@ -483,6 +517,26 @@ def zygote_main(sock: socket.socket, task: dict) -> None:
         _, status, usage = os.wait4(pid, 0)
         cpu = usage.ru_utime + usage.ru_stime
         sock.send(json.dumps({"exit": status, "cpu": cpu}).encode())
+
+
+COMPILED: dict[str, tuple[bytes, object]] = {}  # module -> (sha256 of its source, code object)
+
+
+def compile_submission(modules: list[str]) -> None:
+    """Compile each submitted file once, in the zygote, so that no case child pays for it
+    again (a fork inherits the code objects). Compiling runs none of the code, and the zygote
+    holds nothing a case child lacks: it was forked before the key existed, and it reports
+    only exit statuses. A file that does not compile (or takes the first case past its limit
+    doing so) is the student's: the case children compile it themselves and report the error."""
+    for name in modules:
+        path = os.path.join(SUBMISSION, name + ".py")
+        try:
+            with open(path, "rb") as fh:
+                source = fh.read()
+            code = compile(source, path, "exec", dont_inherit=True)
+        except Exception:  # SyntaxError, RecursionError, MemoryError, ...
+            continue
+        COMPILED[name] = (hashlib.sha256(source).digest(), code)
 
 
 def load_cases():
@@ -505,8 +559,8 @@ def child_main(name: str, cases, task: dict, fds: list[int]) -> None:
     os.setpgid(0, 0)
     _prefer_me_for_oom()
     _only_my_pipes(*fds)
-    limit = next(float(c["timeout_s"]) for c in task["cases"] if c["name"] == name)
-    faulthandler.dump_traceback_later(max(limit - STACK_EARLY_S, limit / 2), file=STACK_FD)
+    faulthandler.register(STACK_SIGNAL, file=STACK_FD, all_threads=True, chain=False)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [STACK_SIGNAL])  # a pending one is dumped now
     os.chdir(WORK)
     sys.meta_path.insert(0, SubmissionFinder(task["modules"]))
     seed = int(task["seed"])
@@ -746,3 +800,7 @@ def _live_pids(zombies: bool = False) -> list[int]:
 
 if __name__ == "__main__":
     main()
+    # No interpreter shutdown (tens of ms with NumPy loaded, on every run's critical path: the
+    # run ends when the container does). Records go out unbuffered; stderr is flushed here.
+    sys.stderr.flush()
+    os._exit(0)

@@ -154,6 +154,8 @@ def main() -> None:
         if stack is not None:
             stack.stop()
     print_table(seconds, phases, warm)
+    if stack is not None:
+        print_stack_phases(stack.phases, args.runs)
     if args.json:
         args.json.write_text(json.dumps({"seconds": seconds, "phases": phases}, indent=1))
 
@@ -176,6 +178,7 @@ class Stack:
             fill_bank_for(self.app, slug, runs)
         self.student = Student(self.app, "speed")
         self.worker = start_worker(env, tmp / "worker.log", "--concurrency", "1", "-n", "speed@%h")
+        self.phases: dict[str, list[dict]] = {slug: [] for slug in slugs}
 
     def submit_and_wait(self, slug: str) -> float:
         """Seconds from the upload to the run graded in the database."""
@@ -184,6 +187,7 @@ class Stack:
         files = solution(slug)
         began = time.monotonic()
         response = self.student.submit(slug, files)
+        uploaded = time.monotonic() - began
         assert response.status_code == 202, response.get_json()
         sub_id = response.get_json()["id"]
         while not finished(self.app, [sub_id]):
@@ -192,7 +196,18 @@ class Stack:
         body = self.student.get(sub_id)
         if body["score"] != body["max_score"]:
             sys.exit(f"{slug}: the reference scored {body['score']} through the stack")
+        self.phases[slug].append({"upload": uploaded, **self.timings(sub_id)})
         return took
+
+    def timings(self, submission_id: int) -> dict:
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.models import GradingRun
+
+        with self.app.app_context():
+            query = select(GradingRun.timings).where(GradingRun.submission_id == submission_id)
+            return dict(db.session.scalar(query) or {})
 
     def stop(self) -> None:
         self.worker.terminate()
@@ -223,6 +238,17 @@ def print_table(seconds: dict, phases: dict, warm: WarmDockerSandbox) -> None:
     print("\nwarm runs' phases (median s): " + ", ".join(keys))
     for slug, runs in phases.items():
         values = [statistics.median(r.get(k, 0.0) for r in runs) for k in keys]
+        print(f"  {slug}: " + ", ".join(f"{v:.3f}" for v in values))
+
+
+def print_stack_phases(phases: dict[str, list[dict]], runs: int) -> None:
+    """Where submit -> graded went (medians of the measured runs, the warm-up run left out):
+    the upload (the API call), the wait for a worker's claim, the grader, the store."""
+    keys = ("upload", "queue_wait", "total", "store")
+    print("\nsubmit -> graded phases (median s): " + ", ".join(keys))
+    for slug, measured in phases.items():
+        kept = measured[-runs:]
+        values = [statistics.median(r.get(k, 0.0) for r in kept) for k in keys]
         print(f"  {slug}: " + ", ".join(f"{v:.3f}" for v in values))
 
 

@@ -60,6 +60,8 @@ def test_environment_is_clean(monkeypatch):
         "HOME",
         "LANG",
         "MPLCONFIGDIR",
+        "MALLOC_MMAP_THRESHOLD_",
+        "MALLOC_TRIM_THRESHOLD_",
         "OMP_NUM_THREADS",
         "MKL_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
@@ -71,6 +73,8 @@ def test_environment_is_clean(monkeypatch):
     }
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
     assert env["DLGRADER_PRELOAD"] == ""
+    malloc = (env["MALLOC_MMAP_THRESHOLD_"], env["MALLOC_TRIM_THRESHOLD_"])
+    assert malloc == ("16777216", "67108864")
     assert (env["NVIDIA_VISIBLE_DEVICES"], env["CUDA_VISIBLE_DEVICES"]) == ("void", "")
 
 

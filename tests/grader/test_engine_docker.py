@@ -91,6 +91,24 @@ def test_infinite_loop_times_out_one_case(run_toy, solution_with, leftovers):
     assert leftovers() == []
 
 
+def test_a_case_process_runs_the_submission_single_threaded(run_toy, solution_with):
+    """The harness starts no thread in a case's process (a second thread makes glibc's malloc
+    lock on every call), and a case ignoring the stack request still times out with its
+    record."""
+    threads = (
+        "import signal\n\ndef relu(x):\n"
+        "    print([l for l in open('/proc/self/status') if l.startswith('Threads')])\n"
+        "    return x * (x > 0), x > 0\n\n"
+        "def matmul(a, b):\n    signal.signal(signal.SIGUSR2, signal.SIG_IGN)\n"
+        "    while True:\n        pass\n"
+    )
+    result = run_toy(solution_with("relu", threads))
+    assert case(result, "relu").status == CaseStatus.PASSED
+    assert "['Threads:\\t1\\n']" in case(result, "relu").output
+    assert case(result, "matmul").status == CaseStatus.TIMEOUT
+    assert case(result, "matmul").feedback == "ran past its time limit of 3 s"
+
+
 def test_memory_bomb_is_a_memory_error(run_toy, solution_with):
     bomb = (
         "def matmul(a, b):\n    chunks = []\n    while True:\n"
