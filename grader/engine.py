@@ -29,7 +29,7 @@ import numpy as np
 from grader.bundle import make_bundle, max_case_bytes, sandbox_stdin, task_for
 from grader.forbidden import check_forbidden
 from grader.gpus import CoTenantOutOfMemory, over_gpu_cap
-from grader.job import CaseResult, CaseStatus, GradingJob, GradingResult, Limits, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingJob, GradingResult, Limits, RunStatus
 from grader.package import CaseSpec, Package
 from grader.protocol import CaseRecord, RunRecords, parse_run
 from grader.reference import (
@@ -207,7 +207,7 @@ def run_data_for(package: Package, draw: Draw) -> RunData:
         raise SuiteError(str(exc)) from exc
 
 
-def score(spec: CaseSpec, run: SuiteRun, judge: Judge) -> CaseResult:
+def score(spec: CaseSpec, run: SuiteRun, judge: Judge) -> CaseOutcome:
     env_run = run.of(spec)
     record = run.record(spec)
     result = score_case(
@@ -226,7 +226,7 @@ def score(spec: CaseSpec, run: SuiteRun, judge: Judge) -> CaseResult:
 def timings(
     total: float,
     container: float,
-    cases: list[CaseResult],
+    cases: list[CaseOutcome],
     reference: float,
     *,
     acquire: float = 0.0,
@@ -261,7 +261,7 @@ def forbidden_result(package: Package, violations: list[str], seconds: float) ->
     """Nothing runs: every case FORBIDDEN with 0 points, the violations named."""
     shown = "; ".join(violations[:5]) + ("; ..." if len(violations) > 5 else "")
     cases = [
-        CaseResult(c.name, 0.0, float(c.points), CaseStatus.FORBIDDEN, shown, visibility="visible")
+        CaseOutcome(c.name, 0.0, float(c.points), CaseStatus.FORBIDDEN, shown, visibility="visible")
         for c in package.config.cases
     ]
     return GradingResult(
@@ -507,7 +507,7 @@ class Judge:
         return self._labels[spec.labels]
 
 
-def summary(cases: list[CaseResult], run: SuiteRun) -> str:
+def summary(cases: list[CaseOutcome], run: SuiteRun) -> str:
     """One line for the student: how many cases passed and why a sandbox ended early, if so."""
     passed = sum(c.status == CaseStatus.PASSED for c in cases)
     line = f"{passed} of {len(cases)} cases passed"

@@ -274,6 +274,6 @@ def _try_lock(path: Path) -> int | None:
 def pool_from_env(env: Mapping[str, str] = os.environ) -> GpuPool:
     """The pool this worker process leases from, configured by GRADER_GPUS,
     GRADER_GPU_SHARING and GRADER_GPU_LOCK_DIR. It does not judge sharing: the worker's
-    start-up check (webapp.fleet) refuses sharing > 1 without GRADER_GPU_SHARING_UNSAFE=1."""
+    start-up check (webapp.jobs.fleet) refuses sharing > 1 without GRADER_GPU_SHARING_UNSAFE=1."""
     lock_dir = Path(env.get("GRADER_GPU_LOCK_DIR") or DEFAULT_LOCK_DIR)
     return GpuPool(discover_gpus(env), gpu_sharing(env), lock_dir)

@@ -82,7 +82,7 @@ class GradingJob:
 
 
 @dataclass
-class CaseResult:
+class CaseOutcome:
     """One case's outcome. `feedback` is written by the grader outside the sandbox and is safe
     to show whatever the case's visibility; `detail` (the student's exception text and where it
     was raised) and `output` (what the case printed) are the student's own words and are shown
@@ -104,7 +104,7 @@ class GradingResult:
     status: RunStatus
     score: float
     max_score: float
-    cases: list[CaseResult] = field(default_factory=list)
+    cases: list[CaseOutcome] = field(default_factory=list)
     message: str = ""  # one line for the student: why the run ended as it did
     # The sandboxes' own log (harness and interpreter messages, capped): for staff. What the
     # student's code printed is in each case's `output`.

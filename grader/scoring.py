@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.job import CaseResult, CaseStatus
+from grader.job import CaseOutcome, CaseStatus
 from grader.package import CaseSpec
 from grader.protocol import CaseRecord
 from grader.rundata import load_trusted
@@ -57,8 +57,8 @@ def score_case(
     running: bool,
     outcome: RunOutcome,
     check: Callable[[Outputs], tuple[bool, str]],
-) -> CaseResult:
-    """One CaseResult: `check` judges outputs of a case that ran to the end."""
+) -> CaseOutcome:
+    """One CaseOutcome: `check` judges outputs of a case that ran to the end."""
     if record is None:
         status, feedback = unreported(running, outcome)
     elif record.status == "ok":
@@ -69,7 +69,7 @@ def score_case(
     points = float(spec.points) if status == CaseStatus.PASSED else 0.0
     seconds = record.seconds if record is not None else None
     detail = case_detail(record)
-    return CaseResult(spec.name, points, float(spec.points), status, feedback, seconds, detail)
+    return CaseOutcome(spec.name, points, float(spec.points), status, feedback, seconds, detail)
 
 
 def case_detail(record: CaseRecord | None) -> str:

@@ -56,7 +56,7 @@ def one_round(mallory: Student, ben: Student) -> dict:
 
 def remove_sandboxes(engine: docker.DockerClient) -> None:
     """The sandboxes the killed worker left (no other container is touched)."""
-    from webapp.sandboxes import WORKER_LABEL
+    from webapp.jobs.sandboxes import WORKER_LABEL
 
     label = f"{WORKER_LABEL}={WORKER_NAME.replace('%h', socket.gethostname())}"
     for container in engine.containers.list(all=True, filters={"label": label}):

@@ -83,9 +83,9 @@ def main() -> None:
 def fill_bank_for(app, slug: str, count: int) -> None:
     """Precompute `count` references for the assignment's current suite (idle-time work)."""
     from grader.engine import fill_bank
+    from webapp.jobs.reference_bank import DatabaseReferenceBank
+    from webapp.jobs.sandboxes import docker_sandbox
     from webapp.models import Assignment
-    from webapp.reference_bank import DatabaseReferenceBank
-    from webapp.sandboxes import docker_sandbox
 
     with app.app_context():
         assignment = Assignment.query.filter_by(slug=slug).one()

@@ -65,7 +65,17 @@ def start_worker(env: dict[str, str], log: Path, *options: str) -> subprocess.Po
     """A `celery worker` on the cpu queue (in a session of its own: killpg stops all of it),
     started with `options`; returns once it is ready."""
     celery = str(Path(sys.executable).with_name("celery"))
-    args = [celery, "-A", "webapp.worker", "worker", "-Q", "cpu", "--loglevel", "INFO", *options]
+    args = [
+        celery,
+        "-A",
+        "webapp.jobs.worker",
+        "worker",
+        "-Q",
+        "cpu",
+        "--loglevel",
+        "INFO",
+        *options,
+    ]
     proc = subprocess.Popen(
         args, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True, preexec_fn=die_with_parent,

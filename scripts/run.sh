@@ -17,7 +17,7 @@ bash grader/images/build_local.sh
 "${FLASK[@]}" demo
 "${FLASK[@]}" gradebook seed  # the course scheme, once; later runs add new programming assignments
 
-.venv/bin/celery -A webapp.worker worker -B -Q cpu --concurrency "${WORKER_CONCURRENCY:-2}" \
+.venv/bin/celery -A webapp.jobs.worker worker -B -Q cpu --concurrency "${WORKER_CONCURRENCY:-2}" \
     --loglevel INFO --schedule instance/celerybeat-schedule &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM

@@ -11,9 +11,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.celery_app import celery_init_app
 from webapp.config import Config, database_url, engine_options, instance_secret_key
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.jobs.celery_app import celery_init_app
 from webapp.words import plural
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -79,8 +79,8 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp import tasks  # noqa: F401 - registers the Celery tasks
     from webapp.cli import register_cli
+    from webapp.jobs import tasks  # noqa: F401 - registers the Celery tasks
     from webapp.views import (
         account,
         api,

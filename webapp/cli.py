@@ -8,13 +8,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from grader.package import PackageError, load_package
-from grader.selfcheck import format_table, fresh_seeds
+from grader import PackageError, format_table, fresh_seeds, load_package
 from webapp.extensions import db
 from webapp.gradebook.cli import gradebook_cli
+from webapp.jobs.fleet import fleet
+from webapp.jobs.selfchecks import check_now, check_package
+from webapp.jobs.tasks import reconcile_and_enqueue
 from webapp.models import ApiToken, Assignment, Role, SelfCheckStatus, Suite, User
 from webapp.roster import RosterError, create_users, generate_password, parse_roster, user_problems
-from webapp.selfcheck import check_now, check_package
 from webapp.submitting import SubmissionRefused, regrade_assignment
 from webapp.suites import go_live, store_package
 from webapp.user_sessions import revoke_all as revoke_all_sessions
@@ -226,8 +227,6 @@ def demo() -> None:
 @with_appcontext
 def reconcile_command() -> None:
     """Run the reconciler once: re-send lost queued runs, recover runs of dead workers."""
-    from webapp.tasks import reconcile_and_enqueue
-
     report = reconcile_and_enqueue()
     click.echo(
         f"resent {len(report.resent)}, requeued {len(report.requeued)}, failed {len(report.failed)}"
@@ -241,8 +240,6 @@ def reconcile_command() -> None:
 @with_appcontext
 def workers_command(required: str | None) -> None:
     """List the grading workers alive now (their heartbeats): queues, GPUs, runs at once."""
-    from webapp.fleet import fleet
-
     workers = fleet()
     for w in workers:
         gpus = ",".join(w.gpus) or "-"

@@ -99,7 +99,7 @@ class Config:
         self.MAX_WAITING_SUBMISSIONS = _env_int("MAX_WAITING_SUBMISSIONS", 2)
         self.SUBMISSIONS_PER_HOUR = _env_int("SUBMISSIONS_PER_HOUR", 30)
         # Across all assignments: at most this many of a student's submissions not yet graded
-        # (0: no cap), and at most this many of their runs graded at once (webapp.scheduling:
+        # (0: no cap), and at most this many of their runs graded at once (webapp.jobs.scheduling:
         # one student's stalling submissions hold one worker slot, never the pool).
         self.MAX_IN_FLIGHT_PER_STUDENT = _env_int("MAX_IN_FLIGHT_PER_STUDENT", 3)
         self.MAX_RUNNING_PER_STUDENT = _env_int("MAX_RUNNING_PER_STUDENT", 1)
@@ -143,7 +143,7 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = secure  # never set: logins do not use remember-me
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
-        self.CELERY: dict = {}  # overrides for the Celery config built in webapp.celery_app
+        self.CELERY: dict = {}  # overrides for the Celery config built in webapp.jobs.celery_app
 
     def as_dict(self) -> dict:
         return dict(vars(self))

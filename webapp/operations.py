@@ -1,9 +1,9 @@
 """What the operations page shows: live workers, queue lengths, running, failed and stuck runs,
 and the submissions whose latest run failed (what the gradebook does with their score).
 
-Workers come from their heartbeats (webapp.fleet), queue lengths from the broker (the Celery
+Workers come from their heartbeats (webapp.jobs.fleet), queue lengths from the broker (the Celery
 Redis transport keeps each queue as a list, plus one list per priority level), runs from the
-database; stuck runs are what the reconciler would act on (webapp.reconcile.stuck_runs).
+database; stuck runs are what the reconciler would act on (webapp.jobs.reconcile.stuck_runs).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from webapp.celery_app import QUEUES
 from webapp.extensions import db
-from webapp.fleet import WorkerInfo, fleet, redis_client
 from webapp.gradebook.service import FailedLatest, failed_latest
+from webapp.jobs.celery_app import QUEUES
+from webapp.jobs.fleet import WorkerInfo, fleet, redis_client
+from webapp.jobs.reconcile import is_lost, is_stale, stuck_runs
 from webapp.logtext import LogPiece, failure_log
 from webapp.models import Assignment, GradingRun, RunState, Submission, utcnow
-from webapp.reconcile import is_lost, is_stale, stuck_runs
 
 PRIORITY_SEPARATOR = "\x06\x16"  # kombu's Redis transport: "<queue>\x06\x16<priority>"
 PRIORITY_LEVELS = (3, 6, 9)  # level 0 is the plain queue name
@@ -33,7 +33,7 @@ FAILURES_SHOWN = 20
 FAILED_SUBMISSIONS_SHOWN = 100
 PHASE_WINDOW = timedelta(hours=1)  # the phase summary covers runs finished this recently
 PHASE_RUNS_READ = 5000  # at most this many of them (the latest)
-# A run's phases in the order they happen (webapp.grading.store_result, grader.engine.timings).
+# A run's phases in the order they happen (webapp.jobs.grading.store_result, grader.engine.timings).
 PHASES = (
     ("queue_wait", "queue wait"),
     ("acquire", "sandbox acquire"),

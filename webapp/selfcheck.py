@@ -1,5 +1,6 @@
-"""Suite self-checks on the web side: queue one, run it (worker or CLI), record its report, and
-let a version go live only after it passed.
+"""Suite self-checks on the web side: ask for one, read its report, and let a version go live
+only after it passed. Running, recording and recovering checks is the worker's side
+(webapp.jobs.selfchecks).
 
 The Suite row owns the state (selfcheck_status, selfcheck_report, selfcheck_at and the wish
 publish_when_checked); the Celery task takes the suite id, claims the row, runs
@@ -9,28 +10,19 @@ grader.selfcheck through the real grader and records the report.
 from __future__ import annotations
 
 import enum
-import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import select, update
-
-from grader.package import Package
-from grader.selfcheck import SelfCheckReport
-from webapp.celery_app import TASK_HARD_LIMIT_S
+from grader import SelfCheckReport
 from webapp.extensions import db
+from webapp.jobs.celery_app import TASK_HARD_LIMIT_S
+from webapp.jobs.enqueue import enqueue_selfcheck
 from webapp.models import SelfCheckStatus, Suite, utcnow
-from webapp.suites import go_live, is_newest_live_candidate
-
-log = logging.getLogger(__name__)
+from webapp.suites import go_live
 
 # A check queued or running for longer than the task's hard limit was lost (broker or worker
 # died): the reconciler sends it again or records it as failed (recover_stale), and staff
 # may start it again.
 STALE_AFTER = timedelta(seconds=TASK_HARD_LIMIT_S + 600)
-INTERNAL_ERROR = "the self-check stopped on an internal error (see the worker's log)"
-WORKER_LOST = "the worker running the self-check stopped before it finished; run it again"
 
 
 class PublishOutcome(enum.StrEnum):
@@ -55,8 +47,6 @@ def request_selfcheck(suite: Suite, publish: bool = False) -> bool:
     """Queue the suite's self-check (commit, then enqueue on the cpu queue). With `publish`
     the version goes live when the check passes. False when a check is already in flight (the
     wish to publish is recorded all the same)."""
-    from webapp.tasks import enqueue_selfcheck
-
     if publish:
         suite.publish_when_checked = True
     if in_flight(suite):
@@ -79,145 +69,3 @@ def request_publish(suite: Suite) -> PublishOutcome:
         return PublishOutcome.LIVE
     request_selfcheck(suite, publish=True)
     return PublishOutcome.CHECKING
-
-
-def claim_selfcheck(suite_id: int) -> bool:
-    """Atomically move a queued check to running; False when another worker took it."""
-    claimed = db.session.execute(
-        update(Suite)
-        .where(Suite.id == suite_id, Suite.selfcheck_status == SelfCheckStatus.QUEUED)
-        .values(selfcheck_status=SelfCheckStatus.RUNNING, selfcheck_at=utcnow())
-    )
-    db.session.commit()
-    return claimed.rowcount == 1
-
-
-def run_check(suite_id: int, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
-    """Run the self-check of one stored suite version in Docker on `seeds` (default:
-    SELFCHECK_SEEDS fresh ones; minutes; no transaction stays open meanwhile)."""
-    from grader.selfcheck import run_selfcheck
-    from webapp.sandboxes import docker_sandbox
-
-    suite = db.session.get_one(Suite, suite_id)
-    package = suite.package()
-    db.session.commit()  # end the read transaction before the long run
-    sandbox = docker_sandbox(image)
-    try:
-        return run_selfcheck(package, sandbox, seeds=seeds or configured_seeds())
-    finally:
-        sandbox.close()
-
-
-def configured_seeds() -> tuple[int, ...]:
-    """SELFCHECK_SEEDS fresh seeds."""
-    from grader.selfcheck import fresh_seeds
-
-    return fresh_seeds(current_app.config["SELFCHECK_SEEDS"])
-
-
-def check_package(
-    package: Package, image: str, seeds: Sequence[int] | None = None
-) -> SelfCheckReport:
-    """Self-check a package that is not stored (a folder or zip) on `seeds` (default:
-    SELFCHECK_SEEDS fresh ones); nothing is written to the database."""
-    from grader.selfcheck import run_selfcheck
-    from webapp.sandboxes import docker_sandbox
-
-    sandbox = docker_sandbox(image)
-    try:
-        return run_selfcheck(package, sandbox, seeds=seeds or configured_seeds())
-    finally:
-        sandbox.close()
-
-
-def record_selfcheck(suite_id: int, report: SelfCheckReport) -> Suite:
-    """Store the report and its verdict; a passed check with a wish to publish goes live
-    (unless a newer version is current by now). A failed one is never published."""
-    suite = db.session.get_one(Suite, suite_id)
-    passed = report.passed
-    suite.selfcheck_status = SelfCheckStatus.PASSED if passed else SelfCheckStatus.FAILED
-    suite.selfcheck_report = report.to_dict()
-    suite.selfcheck_at = utcnow()
-    if passed and suite.publish_when_checked and is_newest_live_candidate(suite):
-        go_live(suite)
-    suite.publish_when_checked = False
-    db.session.commit()
-    return suite
-
-
-def error_report(suite: Suite, error: str) -> SelfCheckReport:
-    """A report that says the check could not complete."""
-    return SelfCheckReport(suite.assignment.slug, suite.sha256, suite.max_score, error=error)
-
-
-def run_queued(suite_id: int, image: str) -> str:
-    """The Celery task's body: claim, run, record; the row is never left running."""
-    if not claim_selfcheck(suite_id):
-        return "nothing to claim"
-    try:
-        report = run_check(suite_id, image)
-    except Exception:
-        log.exception("suite %s: the self-check raised", suite_id)
-        db.session.rollback()
-        report = error_report(db.session.get_one(Suite, suite_id), INTERNAL_ERROR)
-    return record_selfcheck(suite_id, report).selfcheck_status.value
-
-
-def check_now(suite: Suite, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
-    """Run the suite's self-check in this process (the CLI) and record it like the task does."""
-    suite.selfcheck_status = SelfCheckStatus.RUNNING
-    suite.selfcheck_at = utcnow()
-    db.session.commit()
-    try:
-        report = run_check(suite.id, image, seeds)
-    except Exception:
-        db.session.rollback()
-        record_selfcheck(suite.id, error_report(suite, INTERNAL_ERROR))
-        raise
-    record_selfcheck(suite.id, report)
-    return report
-
-
-def recover_stale(now: datetime | None = None) -> tuple[list[int], list[int]]:
-    """The reconciler's part for self-checks; commits. A check queued past STALE_AFTER was
-    lost by the broker: it is queued afresh (returned first, to enqueue after the commit). A
-    check running past it outlived the task's hard limit, so its worker is gone: it is
-    recorded as failed with a message saying so (and never published). Each row changes only
-    if it is still as read, so a worker finishing meanwhile wins."""
-    now = now or utcnow()
-    stale = db.session.scalars(
-        select(Suite)
-        .where(
-            Suite.selfcheck_status.in_([SelfCheckStatus.QUEUED, SelfCheckStatus.RUNNING]),
-            Suite.selfcheck_at < now - STALE_AFTER,
-        )
-        .order_by(Suite.id)
-    ).all()
-    resend, failed = [], []
-    for suite in stale:
-        status, checked_at = suite.selfcheck_status, suite.selfcheck_at
-        if status is SelfCheckStatus.QUEUED:
-            values, ids = {"selfcheck_at": now}, resend
-        else:
-            report = error_report(suite, WORKER_LOST).to_dict()
-            values = {
-                "selfcheck_status": SelfCheckStatus.FAILED,
-                "selfcheck_report": report,
-                "selfcheck_at": now,
-                "publish_when_checked": False,
-            }
-            ids = failed
-        moved = db.session.execute(
-            update(Suite)
-            .where(
-                Suite.id == suite.id,
-                Suite.selfcheck_status == status,
-                Suite.selfcheck_at == checked_at,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount == 1:
-            ids.append(suite.id)
-    db.session.commit()
-    return resend, failed

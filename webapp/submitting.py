@@ -11,6 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.gradebook.service import submission_lateness
+from webapp.jobs.routing import queue_for
+from webapp.jobs.tasks import enqueue_grading
 from webapp.models import (
     Assignment,
     GradingRun,
@@ -21,8 +23,6 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.routing import queue_for
-from webapp.tasks import enqueue_grading
 from webapp.uploads import UploadError, validate_upload
 from webapp.words import plural
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from grader.package import Package
+from grader import Package
 from webapp.extensions import db
 from webapp.models import Assignment, LatePolicy, Suite
 

@@ -11,8 +11,7 @@ import zipfile
 from io import BytesIO
 from pathlib import PurePosixPath
 
-from grader.forbidden import check_forbidden
-from grader.package import AssignmentConfig
+from grader import AssignmentConfig, check_forbidden
 from webapp.notebooks import Converted, NotebookError, convert, python_name_for
 
 MAX_ARCHIVE_MEMBERS = 50  # a submission is a handful of files; more is a mistake or an attack

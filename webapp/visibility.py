@@ -26,7 +26,7 @@ HIDDEN_WHY = (
 
 
 class CaseLike(Protocol):
-    """What is read of a case: a CaseResult row or grader.job.CaseResult."""
+    """What is read of a case: a CaseResult row or grader.CaseOutcome."""
 
     name: str
     points: float

@@ -67,7 +67,7 @@ def fake_worker(queues: set[str], concurrency: int = 2) -> SimpleNamespace:
 
 def test_a_gpu_worker_with_sharing_does_not_start_without_the_opt_in(tmp_path, monkeypatch):
     from webapp import create_app
-    from webapp.fleet import WorkerConfigError, presence_step
+    from webapp.jobs.fleet import WorkerConfigError, presence_step
 
     monkeypatch.delenv("GRADER_GPU_SHARING_UNSAFE", raising=False)
     settings = {

@@ -125,7 +125,7 @@ class Worker:
         args = [
             CELERY,
             "-A",
-            "webapp.worker",
+            "webapp.jobs.worker",
             "worker",
             "-Q",
             self.queues,

@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from grader.package import load_package
+
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = REPO / "assignments"
 GRADE_TIMEOUT_S = 180.0
@@ -47,7 +49,10 @@ class Api:
 
 
 def package_files(slug: str, folder: str) -> dict[str, bytes]:
-    """The files of an assignment's solution/ or starter/ (or mutants/<name> over the solution)."""
+    """The files of an assignment's solution/ or starter/ (over the solution), or of a mutant
+    ("mutants/<name>", a folder or a patch), as the package loader materialises it."""
+    if folder.startswith("mutants/"):
+        return load_package(ASSIGNMENTS / slug).mutants()[folder.removeprefix("mutants/")]
     root = ASSIGNMENTS / slug
     files = {p.name: p.read_bytes() for p in sorted((root / "solution").glob("*.py"))}
     if folder != "solution":

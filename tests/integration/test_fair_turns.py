@@ -26,8 +26,8 @@ from tests.integration.conftest import Worker
 from tests.integration.support import Api, package_files
 from webapp import create_app
 from webapp.extensions import db
+from webapp.jobs.sandboxes import WORKER_LABEL
 from webapp.models import GradingRun, RunState, Submission, User, utcnow
-from webapp.sandboxes import WORKER_LABEL
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 

@@ -26,8 +26,8 @@ from tests.integration.conftest import Worker
 from tests.integration.support import Api, package_files
 from webapp import create_app
 from webapp.extensions import db
+from webapp.jobs.sandboxes import ORPHAN_AFTER, WORKER_LABEL
 from webapp.models import CaseResult, GradingRun, RunState
-from webapp.sandboxes import ORPHAN_AFTER, WORKER_LABEL
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 

@@ -27,7 +27,7 @@ from tests.integration.conftest import CELERY, REPO, Worker
 from tests.integration.support import Api
 from webapp import create_app
 from webapp.extensions import db
-from webapp.fleet import fleet
+from webapp.jobs.fleet import fleet
 from webapp.models import GradingRun, RunState
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -163,7 +163,7 @@ def test_preferred_falls_back_to_a_cpu_worker_when_no_gpu_worker_is_alive(
 
 def test_worker_without_gpu_refuses_the_gpu_queue(fleet_env):
     result = subprocess.run(
-        [CELERY, "-A", "webapp.worker", "worker", "-Q", "gpu", "-n", "nogpu@%h"],
+        [CELERY, "-A", "webapp.jobs.worker", "worker", "-Q", "gpu", "-n", "nogpu@%h"],
         cwd=REPO,
         env=fleet_env,
         capture_output=True,

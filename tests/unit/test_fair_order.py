@@ -1,4 +1,4 @@
-"""The fair order workers claim queued runs in (webapp.scheduling.fair_order), as plain logic:
+"""The fair order workers claim queued runs in (webapp.jobs.scheduling.fair_order), as plain logic:
 a student with nothing graded yet goes before another student's fifth submission, a student's
 own runs keep their order, regrades wait behind fresh submissions."""
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.scheduling import Waiting, fair_order
+from webapp.jobs.scheduling import Waiting, fair_order
 
 T0 = datetime(2026, 12, 1, 23, 0)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from grader.job import CaseResult, CaseStatus
+from grader.job import CaseOutcome, CaseStatus
 from webapp.gradebook.rules import LatePolicy, on_time_until
 from webapp.visibility import (
     HIDDEN_ERROR,
@@ -21,8 +21,8 @@ DUE = datetime(2026, 3, 1, 23, 59, tzinfo=UTC)
 BEFORE, AFTER = DUE - timedelta(minutes=1), DUE + timedelta(minutes=1)
 
 
-def case(visibility: str, status: CaseStatus = CaseStatus.ERROR) -> CaseResult:
-    return CaseResult(
+def case(visibility: str, status: CaseStatus = CaseStatus.ERROR) -> CaseOutcome:
+    return CaseOutcome(
         "c", 0.0, 5.0, status, "grader says", 0.1, "ValueError: leaked 42", "SECRET-INPUT-123",
         visibility,
     )  # fmt: skip

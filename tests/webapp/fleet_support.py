@@ -1,5 +1,5 @@
 """Worker heartbeats for the web tests: a Redis database of their own, written the way a
-worker writes them (webapp.fleet.publish), cleared before and after each test."""
+worker writes them (webapp.jobs.fleet.publish), cleared before and after each test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import redis
 
 from tests.conftest import REDIS_URL
-from webapp.fleet import KEY_PREFIX, WorkerInfo, publish
+from webapp.jobs.fleet import KEY_PREFIX, WorkerInfo, publish
 
 FLEET_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/12"
 BROKER_KEYS = ("cpu", "gpu", "cpu\x06\x163", "gpu\x06\x163")

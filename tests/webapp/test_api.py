@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
-from webapp import grading
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from webapp.extensions import db
+from webapp.jobs import grading
 from webapp.models import ApiToken, LatePolicy, User
 
 CODE = b"def double(x):\n    return 2 * x\n"
@@ -91,8 +91,8 @@ def test_graded_submission_shows_cases(app, client, make, alice_token):
                 max_score=10.0,
                 message="2 tests ran",
                 cases=[
-                    CaseResult("double_small", 3, 3, CaseStatus.PASSED, "ok", 0.1),
-                    CaseResult("double_large", 0, 7, CaseStatus.FAILED, "out: max error 2.0"),
+                    CaseOutcome("double_small", 3, 3, CaseStatus.PASSED, "ok", 0.1),
+                    CaseOutcome("double_large", 0, 7, CaseStatus.FAILED, "out: max error 2.0"),
                 ],
             ),
         )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from grader.selfcheck import MUTANT, REFERENCE, STARTER, RunReport, SelfCheckReport
 from tests.package_zips import zip_folder
 from webapp.extensions import db
+from webapp.jobs.selfchecks import record_selfcheck
 from webapp.models import (
     Assignment,
     GradingRun,
@@ -23,7 +24,6 @@ from webapp.models import (
     Suite,
     utcnow,
 )
-from webapp.selfcheck import record_selfcheck
 
 SELFCHECK_TASK = "webapp.selfcheck_suite"
 GRADE_TASK = "webapp.grade_submission"

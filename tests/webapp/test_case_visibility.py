@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
-from webapp import grading
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from webapp.extensions import db
+from webapp.jobs import grading
 from webapp.models import Extension, utcnow
 
 # What the student's code chose to print or raise, per case: never shown when withheld.
@@ -20,22 +20,22 @@ VISIBLE_WORDS = ("VISIBLE-PRINT-55", "KeyError: visible-boom")
 SANDBOX_LOG = "harness: SANDBOX-LOG-99"
 
 
-def cases() -> list[CaseResult]:
+def cases() -> list[CaseOutcome]:
     return [
-        CaseResult(
+        CaseOutcome(
             "visible_case", 0, 2, CaseStatus.ERROR, "raised", 0.1,
             detail="KeyError: visible-boom", output="VISIBLE-PRINT-55\n", visibility="visible",
         ),
-        CaseResult(
+        CaseOutcome(
             "hidden_case", 0, 5, CaseStatus.ERROR, "", 0.1,
             detail='ValueError: leaked 42\n  File "hidden_case.py", line 3',
             output="SECRET-INPUT-123\n", visibility="hidden",
         ),
-        CaseResult(
+        CaseOutcome(
             "hidden_wrong", 0, 1, CaseStatus.FAILED, "out: max error 0.5", 0.1,
             output="SECRET-INPUT-123 again", visibility="hidden",
         ),
-        CaseResult(
+        CaseOutcome(
             "after_case", 0, 3, CaseStatus.FAILED, "out: max error 2.0", 0.1,
             detail="AFTER-RAISE-88", output="AFTER-PRINT-77\n", visibility="after_deadline",
         ),

@@ -9,7 +9,7 @@ import pytest
 
 from tests.webapp.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
 from webapp import create_app
-from webapp.fleet import (
+from webapp.jobs.fleet import (
     KEY_PREFIX,
     Heartbeat,
     WorkerConfigError,

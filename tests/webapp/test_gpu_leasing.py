@@ -16,7 +16,7 @@ from grader.gpus import GpuPool, NoFreeGpu
 from grader.job import GradingJob, RunStatus
 from grader.package import load_package
 from grader.sandbox import GPU_LEASE_LABEL, SANDBOX_LABEL, SandboxError
-from webapp import tasks
+from webapp.jobs import tasks
 
 FLEET = Path(__file__).resolve().parents[1] / "fixtures" / "fleet"
 FAKE_GPU = "GPU-fake-1234"

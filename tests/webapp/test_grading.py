@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from grader.engine import SuiteError
-from grader.job import CaseResult, CaseStatus, GradingJob, GradingResult, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingJob, GradingResult, RunStatus
 from grader.sandbox import SandboxError
-from webapp import grading, scheduling
 from webapp.extensions import db
+from webapp.jobs import grading, scheduling
+from webapp.jobs.reference_bank import DatabaseReferenceBank
 from webapp.models import GradingRun, RunState, Submission, utcnow
-from webapp.reference_bank import DatabaseReferenceBank
 from webapp.submitting import request_regrade
 
 
@@ -24,8 +24,8 @@ def graded(score: float = 7.0, log: str = "", message: str = "done") -> GradingR
         log=log,
         timings={"total": 1.5, "cases": 1.0},
         cases=[
-            CaseResult("double_small", 3, 3, CaseStatus.PASSED, "", 0.2),
-            CaseResult("double_large", score - 3, 7, CaseStatus.FAILED, "max error 0.5", 0.8),
+            CaseOutcome("double_small", 3, 3, CaseStatus.PASSED, "", 0.2),
+            CaseOutcome("double_large", score - 3, 7, CaseStatus.FAILED, "max error 0.5", 0.8),
         ],
     )
 
@@ -128,8 +128,8 @@ def test_case_detail_output_and_visibility_are_stored(ctx, sub_id):
     claim = grading.claim_run(sub_id, worker="w1")
     prints = "p\x00" + "y" * grading.OUTPUT_MAX_CHARS + "LAST"
     cases = [
-        CaseResult("a", 0, 3, CaseStatus.ERROR, "", 0.1, "ValueError: boom", prints, "hidden"),
-        CaseResult("b", 0, 7, CaseStatus.ERROR, "", 0.1, "x" * 5000, "", "nonsense"),
+        CaseOutcome("a", 0, 3, CaseStatus.ERROR, "", 0.1, "ValueError: boom", prints, "hidden"),
+        CaseOutcome("b", 0, 7, CaseStatus.ERROR, "", 0.1, "x" * 5000, "", "nonsense"),
     ]
     result = GradingResult(RunStatus.GRADED, 0.0, 10.0, cases, log="harness log")
     grading.store_result(claim, result)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from tests.browser_support import BROWSER_ARGS, CHROMIUM, serve
 from tests.conftest import PASSWORD
 from tests.webapp.gradebook_support import worked_example
-from webapp import grading
-from webapp.liveness import RunHeartbeat
+from webapp.jobs import grading
+from webapp.jobs.liveness import RunHeartbeat
 from webapp.models import Assignment
 
 pytestmark = pytest.mark.browser
@@ -78,8 +78,8 @@ def site(app, make) -> Iterator[dict]:
                 score=7,
                 max_score=10,
                 cases=[
-                    CaseResult("double_small", 0, 3, CaseStatus.ERROR, "raised", detail="boom"),
-                    CaseResult("double_large", 7, 7, CaseStatus.PASSED, "ok"),
+                    CaseOutcome("double_small", 0, 3, CaseStatus.ERROR, "raised", detail="boom"),
+                    CaseOutcome("double_large", 7, 7, CaseStatus.PASSED, "ok"),
                 ],
                 log=TRACEBACK * 5,
             ),

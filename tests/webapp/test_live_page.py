@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from tests.browser_support import browser_page, serve
-from webapp import grading
+from webapp.jobs import grading
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_status_updates_live(app, make, page):
                 status=RunStatus.GRADED,
                 score=3,
                 max_score=10,
-                cases=[CaseResult("double_small", 3, 10, CaseStatus.FAILED, "<b>close</b>")],
+                cases=[CaseOutcome("double_small", 3, 10, CaseStatus.FAILED, "<b>close</b>")],
             ),
         )
     expect(page.locator("strong", has_text="3 / 10")).to_be_visible(timeout=5000)

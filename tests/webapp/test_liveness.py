@@ -10,11 +10,10 @@ import pytest
 import redis
 from sqlalchemy import func, select, update
 
-from grader.job import CaseResult as CaseOutcome
-from grader.job import CaseStatus, GradingResult, RunStatus
-from webapp import grading, reconcile
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from webapp.extensions import db
-from webapp.liveness import RUN_BEAT_TTL_S, RunHeartbeat, beating, run_key
+from webapp.jobs import grading, reconcile
+from webapp.jobs.liveness import RUN_BEAT_TTL_S, RunHeartbeat, beating, run_key
 from webapp.models import CaseResult, GradingRun, RunState, Submission, utcnow
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import update
 
 from grader.job import GradingResult, RunStatus
 from tests.webapp.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
-from webapp import grading, operations, reconcile
+from webapp import operations
 from webapp.extensions import db
+from webapp.jobs import grading, reconcile
 from webapp.models import GradingRun, Role, RunState, Submission, utcnow
 
 PAGE = "/staff/operations"

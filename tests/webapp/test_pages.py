@@ -7,11 +7,11 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from tests.webapp.gradebook_support import set_policy
-from webapp import grading
 from webapp.extensions import db
 from webapp.gradebook.service import rules_of
+from webapp.jobs import grading
 from webapp.models import (
     Assignment,
     Extension,
@@ -29,7 +29,7 @@ def grade(
 ) -> None:
     with app.app_context():
         claim = grading.claim_run(sub_id, worker="w1")
-        case = CaseResult("double_small", score, 10, CaseStatus.FAILED, feedback, output=output)
+        case = CaseOutcome("double_small", score, 10, CaseStatus.FAILED, feedback, output=output)
         result = GradingResult(
             status=RunStatus.GRADED, score=score, max_score=10.0, log=log, cases=[case]
         )

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from webapp import grading, reconcile
 from webapp.extensions import db
+from webapp.jobs import grading, reconcile
+from webapp.jobs.selfchecks import WORKER_LOST, claim_selfcheck
+from webapp.jobs.tasks import reconcile_and_enqueue, send_report
 from webapp.models import (
     Assignment,
     GradingRun,
@@ -19,14 +21,7 @@ from webapp.models import (
     Suite,
     utcnow,
 )
-from webapp.selfcheck import (
-    STALE_AFTER,
-    WORKER_LOST,
-    claim_selfcheck,
-    report_of,
-    request_selfcheck,
-)
-from webapp.tasks import reconcile_and_enqueue, send_report
+from webapp.selfcheck import STALE_AFTER, report_of, request_selfcheck
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from grader.package import load_package
 from grader.reference import bank_key, deserialize_reference
 from grader.sandbox import DockerSandbox
 from webapp.extensions import db
+from webapp.jobs.reference_bank import DatabaseReferenceBank, fill_while_idle
 from webapp.models import Assignment
-from webapp.reference_bank import DatabaseReferenceBank, fill_while_idle
 
 CASES = """
 def double_small(ctx):

@@ -3,10 +3,10 @@ assignment, and shows staff a shorter log; the operations page shows why a run f
 
 from __future__ import annotations
 
-from grader.job import CaseResult, CaseStatus, GradingResult, RunStatus
+from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from grader.package import load_package
-from webapp import grading
 from webapp.extensions import db
+from webapp.jobs import grading
 from webapp.models import GradingRun, Role, RunState, Submission
 
 TRACEBACK = (
@@ -39,10 +39,10 @@ def graded(app, make, log: str = "") -> tuple[int, int]:
     alice = make.user("alice")
     sub_id = make.submission(alice, make.assignment("toy", package=load_package(folder)))
     cases = [
-        CaseResult("double_tiny", 1, 1, CaseStatus.PASSED, "ok", output=PRINTED),
-        CaseResult("double_small", 0, 3, CaseStatus.ERROR, "raised", detail="NotImplementedError"),
-        CaseResult("double_large", 7, 7, CaseStatus.PASSED, "ok", output=PRINTED),
-        CaseResult(
+        CaseOutcome("double_tiny", 1, 1, CaseStatus.PASSED, "ok", output=PRINTED),
+        CaseOutcome("double_small", 0, 3, CaseStatus.ERROR, "raised", detail="NotImplementedError"),
+        CaseOutcome("double_large", 7, 7, CaseStatus.PASSED, "ok", output=PRINTED),
+        CaseOutcome(
             "double_secret", 0, 1, CaseStatus.FAILED, "wrong", output=PRINTED, visibility="hidden"
         ),
     ]

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.webapp.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
-from webapp import grading
 from webapp.extensions import db
-from webapp.fleet import WorkerInfo
+from webapp.jobs import grading
+from webapp.jobs.fleet import WorkerInfo
+from webapp.jobs.routing import CPU, GPU, format_wait, route
 from webapp.models import GradingRun, RunState, Submission, utcnow
-from webapp.routing import CPU, GPU, choose_queue, format_wait
 from webapp.submitting import request_regrade
 
 CODE = b"def double(x):\n    return 2 * x\n"
@@ -55,12 +55,26 @@ def run_queue(app, sub_id: int) -> str:
         return db.session.get_one(Submission, sub_id).runs[-1].queue
 
 
-def test_choose_queue():
+def test_route_chooses_the_queue():
     cpu_only = [WorkerInfo("c", ["cpu"])]
     with_gpu = [*cpu_only, WorkerInfo("g", ["gpu"], ["0"])]
-    assert [choose_queue("none", w) for w in (cpu_only, with_gpu)] == [CPU, CPU]
-    assert [choose_queue("preferred", w) for w in (cpu_only, with_gpu)] == [CPU, GPU]
-    assert [choose_queue("required", w) for w in ([], cpu_only, with_gpu)] == [GPU, GPU, GPU]
+    assert [route("none", w).queue for w in (cpu_only, with_gpu)] == [CPU, CPU]
+    assert [route("preferred", w).queue for w in (cpu_only, with_gpu)] == [CPU, GPU]
+    assert [route("required", w).queue for w in ([], cpu_only, with_gpu)] == [GPU, GPU, GPU]
+
+
+def test_route_says_whether_a_run_uses_a_gpu_and_follows_the_fleet():
+    """A suite that uses a GPU takes one wherever it lands; only "preferred" moves with it."""
+    assert [route(mode).uses_gpu for mode in ("none", "preferred", "required")] == [
+        False,
+        True,
+        True,
+    ]
+    assert [route(mode).follows_fleet for mode in ("none", "preferred", "required")] == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_preferred_falls_back_to_cpu_while_no_gpu_worker_is_alive(

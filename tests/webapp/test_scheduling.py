@@ -10,12 +10,12 @@ import io
 import pytest
 from sqlalchemy import update
 
-from webapp import grading, scheduling
 from webapp.extensions import db
+from webapp.jobs import grading, scheduling
+from webapp.jobs.reconcile import missing_turns
+from webapp.jobs.routing import queue_info
+from webapp.jobs.tasks import reconcile_and_enqueue, send_turn_if_waiting
 from webapp.models import GradingRun, RunState, Submission
-from webapp.reconcile import missing_turns
-from webapp.routing import queue_info
-from webapp.tasks import reconcile_and_enqueue, send_turn_if_waiting
 
 
 @pytest.fixture

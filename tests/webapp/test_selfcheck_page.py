@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from grader.selfcheck import MUTANT, REFERENCE, STARTER, RunReport, SelfCheckReport
 from tests.browser_support import browser_page, serve
 from tests.package_zips import BATCHNORM, zip_folder
+from webapp.jobs.selfchecks import claim_selfcheck, record_selfcheck
 from webapp.models import Assignment, Role
-from webapp.selfcheck import claim_selfcheck, record_selfcheck
 
 pytestmark = pytest.mark.browser
 

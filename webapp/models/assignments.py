@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader.package import AssignmentConfig, Package, parse_config
+from grader import AssignmentConfig, Package, parse_config
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, enum_type, utcnow
 
@@ -149,16 +149,11 @@ class Suite(db.Model):
     def package(self) -> Package:
         return Package(zip_bytes=self.package_zip, config=self.config)
 
-    @property
-    def queue(self) -> str:
-        """The Celery queue its runs go to: GPU work goes to the gpu workers."""
-        return "cpu" if self.config.gpu == "none" else "gpu"
-
 
 class ReferenceEntry(db.Model):
     """One unused draw and the reference outputs for it, computed ahead of time for a suite
     version and device (the grader's `bank_key`), as the grader serialised them. A grading
-    run deletes the row it takes, so each draw grades one run. See webapp.reference_bank."""
+    run deletes the row it takes, so each draw grades one run. See webapp.jobs.reference_bank."""
 
     __tablename__ = "reference_bank"
 

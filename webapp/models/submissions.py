@@ -127,7 +127,7 @@ class GradingRun(db.Model):
         enum_type(RunState, "run_status"), default=RunState.QUEUED, index=True
     )
     attempt: Mapped[int] = mapped_column(default=0)  # claims so far; compared before storing
-    # The Celery queue it was last sent to (cpu or gpu); webapp.routing decides it.
+    # The Celery queue it was last sent to (cpu or gpu); webapp.jobs.routing decides it.
     queue: Mapped[str] = mapped_column(String(16), default="cpu", server_default="cpu")
     worker: Mapped[str | None] = mapped_column(String(255))
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # last sent

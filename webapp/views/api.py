@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 from webapp import logins
 from webapp.access import visible_assignment, visible_cases, visible_submission
 from webapp.extensions import db
+from webapp.jobs.routing import queue_info
 from webapp.models import ApiToken, Assignment, RunState, Submission, User, utcnow
-from webapp.routing import queue_info
 from webapp.submitting import SubmissionRefused, create_submission
 from webapp.views.assignments import uploaded_files
 from webapp.views.submissions import running_case

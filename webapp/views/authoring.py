@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, u
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from grader.package import PackageError, load_package
+from grader import PackageError, load_package
 from webapp.access import instructor_required, staff_required
 from webapp.extensions import db
 from webapp.forms import PackageForm

@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from webapp.access import staff_required
+from webapp.jobs.tasks import requeue_and_enqueue
 from webapp.operations import snapshot
-from webapp.tasks import requeue_and_enqueue
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
 
@@ -21,7 +21,7 @@ def index() -> str:
 @bp.post("/runs/<int:run_id>/requeue")
 @staff_required
 def requeue(run_id: int) -> Response:
-    """Send one stuck run again, the reconciler's way (webapp.reconcile.requeue_stuck)."""
+    """Send one stuck run again, the reconciler's way (webapp.jobs.reconcile.requeue_stuck)."""
     report = requeue_and_enqueue(run_id)
     if report.to_send:
         queue = report.to_send[0][1]

@@ -22,11 +22,11 @@ from werkzeug.wrappers import Response
 from webapp.access import staff_required, visible_cases, visible_submission
 from webapp.extensions import db
 from webapp.gradebook.service import failed_latest
-from webapp.liveness import current_case
+from webapp.jobs.liveness import current_case
+from webapp.jobs.routing import queue_info
 from webapp.logtext import collapse_repeats, failure_log
 from webapp.models import GradingRun, RunState, Submission, SubmissionFile, utcnow
 from webapp.operations import PHASES
-from webapp.routing import queue_info
 from webapp.submitting import SubmissionRefused, acknowledge_failure, request_regrade
 from webapp.visibility import CaseView
 

@@ -1,7 +1,7 @@
 """The reconciler: finds grading runs the broker or a dead worker lost and sends them again
-(and does the same for suite self-checks, webapp.selfcheck.recover_stale).
+(and does the same for suite self-checks, webapp.jobs.selfchecks.recover_stale).
 
-A running run is lost when its heartbeat (webapp.liveness) has stopped: its worker died, or
+A running run is lost when its heartbeat (webapp.jobs.liveness) has stopped: its worker died, or
 was cut off. It goes back to the queue on the next pass (every RECONCILE_EVERY_S), so within
 RUN_BEAT_TTL_S + RECONCILE_EVERY_S of the death; the attempt fence keeps a worker that was
 only slow from storing a second result. When Redis cannot be read, only the time limit
@@ -11,7 +11,7 @@ Redis is only the broker: the database says what is queued or running. Run every
 RECONCILE_EVERY_S (Celery beat) or by hand (`flask --app webapp reconcile`); staff re-queue
 one stuck run from the operations page through the same code. Re-sending is always safe:
 a message is only a turn on a queue, and a worker must claim a run before grading it
-(webapp.scheduling). A re-sent run is routed again (webapp.routing): a "preferred" GPU run
+(webapp.jobs.scheduling). A re-sent run is routed again (webapp.jobs.routing): a "preferred" GPU run
 waiting for a GPU worker that went away moves to cpu.
 """
 
@@ -25,12 +25,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.fleet import WorkerInfo, fleet
-from webapp.liveness import RUN_BEAT_TTL_S, beating
-from webapp.models import GradingRun, RunState, Suite, utcnow
-from webapp.routing import queue_for
-from webapp.scheduling import claimable
-from webapp.selfcheck import recover_stale
+from webapp.jobs.liveness import RUN_BEAT_TTL_S, beating
+from webapp.jobs.routing import Router
+from webapp.jobs.scheduling import claimable
+from webapp.jobs.selfchecks import recover_stale
+from webapp.models import GradingRun, RunState, utcnow
 
 QUEUED_RESEND_AFTER = timedelta(minutes=15)  # queued this long: the message may be lost
 # A "preferred" run waiting on gpu this long while no GPU worker is alive moves to cpu.
@@ -79,7 +78,7 @@ def missing_turns(
     messages: dict[str, int | None], to_send: list[tuple[int, str]]
 ) -> dict[str, int]:
     """Turns to send per queue so that every claimable run has a message waiting for it
-    (webapp.scheduling): its claimable runs less the messages already in the broker and the
+    (webapp.jobs.scheduling): its claimable runs less the messages already in the broker and the
     ones this pass is about to send. A queue whose length could not be read gets none (the
     stale re-send still covers it)."""
     turns = {}
@@ -103,19 +102,8 @@ def stuck_runs(now: datetime | None = None, router: Router | None = None) -> lis
 
 def is_stranded(run: GradingRun, router: Router) -> bool:
     """Queued where routing would no longer send it (a GPU worker went away)."""
-    return run.suite.config.gpu == "preferred" and router.queue(run.suite) != run.queue
-
-
-class Router:
-    """Queue choices for one pass: worker heartbeats are read at most once, only if needed."""
-
-    def __init__(self) -> None:
-        self._workers: list[WorkerInfo] | None = None
-
-    def queue(self, suite: Suite) -> str:
-        if suite.config.gpu == "preferred" and self._workers is None:
-            self._workers = fleet()
-        return queue_for(suite, self._workers or [])
+    where = router.route(run.suite)
+    return where.follows_fleet and where.queue != run.queue
 
 
 def reconcile(now: datetime | None = None) -> ReconcileReport:
@@ -147,7 +135,7 @@ def requeue_stuck(run_id: int, now: datetime | None = None) -> ReconcileReport:
 
 def send_again(run: GradingRun, now: datetime, report: ReconcileReport, router: Router) -> None:
     """Put a stuck run back to queued on the queue routing picks now, and list it to send."""
-    queue = router.queue(run.suite)
+    queue = router.route(run.suite).queue
     if run.status is RunState.QUEUED:
         moved, ids = _move(run, RunState.QUEUED, enqueued_at=now, queue=queue), report.resent
     else:

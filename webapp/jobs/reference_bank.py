@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import delete, func, insert, select
 
+from grader import bank_key, fill_bank
 from webapp.extensions import db
 from webapp.models import Assignment, GradingRun, ReferenceEntry, RunState, Suite, utcnow
 
@@ -77,9 +78,6 @@ def suites_to_fill() -> list[int]:
 def fill_while_idle(target: int, sandbox, budget: int) -> int:
     """Top up the bank of every published suite (CPU device) to `target` entries, one entry
     at a time and only while no grading run waits; at most `budget` entries. How many added."""
-    from grader.engine import fill_bank
-    from grader.reference import bank_key
-
     bank = DatabaseReferenceBank()
     added = 0
     for suite_id in suites_to_fill():

@@ -4,7 +4,7 @@ Each worker's main process keeps a heartbeat key in Redis, `dlgrader:worker:<nam
 its queues, GPUs and concurrency, rewritten every HEARTBEAT_EVERY_S with a TTL of
 HEARTBEAT_TTL_S by a thread that a Celery bootstep starts. A clean shutdown deletes the key;
 a crashed or cut-off worker's key expires by itself. Redis owns the expiry, so no two hosts'
-clocks are ever compared. Routing (webapp.routing) and the operations page read the keys.
+clocks are ever compared. Routing (webapp.jobs.routing) and the operations page read the keys.
 
 The same bootstep refuses to start a worker that would consume the gpu queue without a GPU, or
 one that would let runs share a GPU (GRADER_GPU_SHARING > 1) without GRADER_GPU_SHARING_UNSAFE=1
@@ -25,13 +25,7 @@ import redis
 from celery import bootsteps
 from flask import Flask, current_app
 
-from grader.gpus import (
-    SHARING_UNSAFE,
-    GpuPool,
-    UnsafeGpuSharing,
-    check_sharing_allowed,
-    pool_from_env,
-)
+from grader import SHARING_UNSAFE, GpuPool, UnsafeGpuSharing, check_sharing_allowed, pool_from_env
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,22 @@
 """Where a grading run goes, and how long it is likely to wait there.
 
-Queues: an assignment's `gpu` setting decides. "none" -> cpu. "required" -> gpu, always (it
+`route` is the one place that turns an assignment's `gpu` setting into a run's queue and
+device; everything else asks it. "none" -> cpu, on the CPU. "required" -> gpu, always (it
 waits there while no GPU worker is alive, and the student is told why). "preferred" -> gpu
-when a worker consuming the gpu queue is alive (its heartbeat, webapp.fleet), else cpu.
-The chosen queue is stored on the run (GradingRun.queue) when it is sent.
+when a worker consuming the gpu queue is alive (its heartbeat, webapp.jobs.fleet), else cpu.
+Wherever it lands, a run of a suite that uses a GPU takes one when its worker has one
+(webapp.jobs.tasks leases it). The chosen queue is stored on the run (GradingRun.queue) when
+it is sent. Self-checks go to the cpu queue and run on the CPU (every worker consumes it).
 
 Waiting: a queued run's position is the number of queued runs of its queue that workers will
-claim before it, in the fair order of webapp.scheduling (from the database); the expected wait
-is position x the queue's recent mean grading time / the concurrency of the live workers on
-that queue, and None when either is unknown.
+claim before it, in the fair order of webapp.jobs.scheduling (from the database); the
+expected wait is position x the queue's recent mean grading time / the concurrency of the
+live workers on that queue, and None when either is unknown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import fmean
@@ -20,9 +24,9 @@ from statistics import fmean
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.fleet import WorkerInfo, fleet
+from webapp.jobs.fleet import WorkerInfo, fleet
+from webapp.jobs.scheduling import position
 from webapp.models import GradingRun, RunState, Suite, utcnow
-from webapp.scheduling import position
 
 CPU, GPU = "cpu", "gpu"
 RECENT_RUNS = 20  # graded runs the mean grading time is taken over
@@ -33,21 +37,41 @@ NO_WORKER_NOTES = {
 }
 
 
-def choose_queue(gpu_mode: str, workers: list[WorkerInfo]) -> str:
-    """The queue for an assignment's gpu mode, given the live workers."""
-    if gpu_mode == "required":
-        return GPU
-    if gpu_mode == "preferred" and any(w.consumes(GPU) for w in workers):
-        return GPU
-    return CPU
+@dataclass(frozen=True)
+class Route:
+    """Where a run of a suite goes now: the queue its turn is sent on, whether it runs on a GPU
+    when its worker has one, and whether the queue depends on which workers are alive."""
+
+    queue: str
+    uses_gpu: bool
+    follows_fleet: bool = False  # "preferred": a run queued earlier may be stranded later
 
 
-def queue_for(suite: Suite, workers: list[WorkerInfo] | None = None) -> str:
-    """The queue a run of `suite` is sent to now; reads heartbeats only when it matters."""
-    mode = suite.config.gpu
-    if mode != "preferred":
-        return choose_queue(mode, [])
-    return choose_queue(mode, fleet() if workers is None else workers)
+def route(gpu_mode: str, workers: Sequence[WorkerInfo] = ()) -> Route:
+    """The one routing decision, from an assignment's gpu mode and the live workers."""
+    uses_gpu = gpu_mode != "none"
+    preferred = gpu_mode == "preferred"
+    on_gpu = gpu_mode == "required" or (preferred and any(w.consumes(GPU) for w in workers))
+    return Route(GPU if on_gpu else CPU, uses_gpu, follows_fleet=preferred)
+
+
+class Router:
+    """Routes for one request or reconciler pass: worker heartbeats are read at most once, and
+    only for a suite whose route depends on them."""
+
+    def __init__(self, workers: Sequence[WorkerInfo] | None = None) -> None:
+        self._workers = workers
+
+    def route(self, suite: Suite) -> Route:
+        mode = suite.config.gpu
+        if mode == "preferred" and self._workers is None:
+            self._workers = fleet()
+        return route(mode, self._workers or ())
+
+
+def queue_for(suite: Suite, workers: Sequence[WorkerInfo] | None = None) -> str:
+    """The queue a run of `suite` is sent to now."""
+    return Router(workers).route(suite).queue
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,7 @@ def _runs(count: int) -> str:
 
 def runs_ahead(run: GradingRun) -> int:
     """Queued runs of the run's queue that will be graded before it: those ahead of it in
-    the order workers claim them (webapp.scheduling.fair_order), not merely sent earlier."""
+    the order workers claim them (webapp.jobs.scheduling.fair_order), not merely sent earlier."""
     return position(run)
 
 

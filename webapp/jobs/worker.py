@@ -1,13 +1,13 @@
-"""Celery entry point: `celery -A webapp.worker worker -Q cpu` (or `-Q gpu`, or `beat`).
+"""Celery entry point: `celery -A webapp.jobs.worker worker -Q cpu` (or `-Q gpu`, or `beat`).
 
 Workers started from here keep a heartbeat in Redis and refuse `-Q gpu` without a GPU
-(webapp.fleet)."""
+(webapp.jobs.fleet)."""
 
 from celery.signals import worker_process_shutdown
 
 from webapp import create_app
-from webapp.fleet import presence_step
-from webapp.sandboxes import close_warm_sandboxes
+from webapp.jobs.fleet import presence_step
+from webapp.jobs.sandboxes import close_warm_sandboxes
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

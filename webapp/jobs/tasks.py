@@ -1,4 +1,4 @@
-"""Celery tasks: thin glue that loads ids, calls webapp.grading / webapp.reconcile, enqueues."""
+"""Celery tasks: thin glue that loads ids, calls the modules of webapp.jobs, enqueues."""
 
 from __future__ import annotations
 
@@ -12,39 +12,30 @@ from celery import Task, shared_task
 from flask import current_app
 from kombu.exceptions import OperationalError
 
-from grader.job import GradingJob, GradingResult
-from webapp import grading, scheduling
-from webapp.celery_app import QUEUES
+from grader import GPU_LEASE_LABEL, GradingJob, GradingResult, grade
 from webapp.extensions import db
-from webapp.fleet import alive_workers, gpu_pool, redis_client
-from webapp.liveness import RunHeartbeat
+from webapp.jobs import grading, scheduling
+from webapp.jobs.celery_app import QUEUES
+from webapp.jobs.enqueue import enqueue_bank_fill, enqueue_grading, enqueue_selfcheck
+from webapp.jobs.fleet import alive_workers, gpu_pool, redis_client
+from webapp.jobs.liveness import RunHeartbeat
+from webapp.jobs.reconcile import ReconcileReport, missing_turns, reconcile, requeue_stuck
+from webapp.jobs.reference_bank import DatabaseReferenceBank, fill_while_idle
+from webapp.jobs.routing import route
+from webapp.jobs.sandboxes import (
+    WORKER_LABEL,
+    docker_sandbox,
+    remove_orphans,
+    run_labels,
+    warm_sandbox,
+)
+from webapp.jobs.selfchecks import run_queued
 from webapp.models import Submission
-from webapp.reconcile import ReconcileReport, missing_turns, reconcile, requeue_stuck
-from webapp.sandboxes import remove_orphans, run_labels
 
 log = logging.getLogger(__name__)
 
 GPU_LEASE_WAIT_S = 60.0  # a run that finds every GPU busy waits this long, then is retried
 BANK_FILL_BUDGET = 8  # references one fill task computes at most (it stops once a run waits)
-
-
-def send(task: str, args: list, queue: str, countdown: float | None = None) -> None:
-    """Publish `task` through this Flask app's own Celery app (its broker): a process holding
-    several apps (tests, tools) must not publish through whichever was made the default."""
-    current_app.extensions["celery"].send_task(task, args=args, queue=queue, countdown=countdown)
-
-
-def enqueue_grading(submission_id: int, queue: str, countdown: float | None = None) -> bool:
-    """Send a turn on `queue` for a committed run of the submission (webapp.scheduling: the
-    worker grades whichever run is next in fair order, the submission id is only a hint);
-    False (logged) if the broker is down: the run stays queued in the database and the
-    reconciler sends it later."""
-    try:
-        send("webapp.grade_submission", [submission_id], queue, countdown)
-    except OperationalError:
-        log.exception("could not enqueue submission %s on %s", submission_id, queue)
-        return False
-    return True
 
 
 def send_turn_if_waiting(queue: str, hint: int) -> bool:
@@ -53,28 +44,12 @@ def send_turn_if_waiting(queue: str, hint: int) -> bool:
     return bool(scheduling.claimable(queue)) and enqueue_grading(hint, queue)
 
 
-def enqueue_selfcheck(suite_id: int) -> bool:
-    """Send selfcheck_suite for a committed suite row (cpu queue); False (logged) if the broker
-    is down: the row stays queued and the reconciler sends it again once it is stale."""
-    try:
-        send("webapp.selfcheck_suite", [suite_id], "cpu")
-    except OperationalError:
-        log.exception("could not enqueue the self-check of suite %s", suite_id)
-        return False
-    return True
-
-
 def _grade_in_docker(
     job: GradingJob, gpu_lease: str | None = None, labels: dict[str, str] | None = None
 ) -> GradingResult:
     """The real grader: Docker sandboxes and the database-backed reference bank. Under a GPU
     lease, the sandboxes carry the lease's label, and leftovers of a dead worker that held the
     same lease are removed first."""
-    from grader.engine import grade
-    from grader.sandbox import GPU_LEASE_LABEL
-    from webapp.reference_bank import DatabaseReferenceBank
-    from webapp.sandboxes import WORKER_LABEL, docker_sandbox, warm_sandbox
-
     labels = {**(labels or {}), **({GPU_LEASE_LABEL: gpu_lease} if gpu_lease else {})}
     if gpu_lease is None and WORKER_LABEL in labels:  # CPU runs: warm containers (grader.warm)
         return grade(job, warm_sandbox(labels[WORKER_LABEL]), DatabaseReferenceBank())
@@ -89,7 +64,7 @@ def _grade_on_leased_gpu(job: GradingJob, labels: dict[str, str] | None = None) 
     GPU here: on the CPU). No free GPU within GPU_LEASE_WAIT_S raises NoFreeGpu, a
     SandboxError, so the run is retried later."""
     pool = gpu_pool()
-    if job.package.config.gpu == "none" or not pool.devices:
+    if not route(job.package.config.gpu).uses_gpu or not pool.devices:
         return _grade_in_docker(job, labels=labels)
     with pool.leased(wait_s=GPU_LEASE_WAIT_S) as lease:
         leased = dataclasses.replace(job, gpu_device=lease.device, gpu_shared=lease.shared)
@@ -99,7 +74,7 @@ def _grade_on_leased_gpu(job: GradingJob, labels: dict[str, str] | None = None) 
 @shared_task(bind=True, name="webapp.grade_submission")
 def grade_submission(self: Task, submission_id: int) -> str:
     """A turn on the queue the message came from: claim the next run in fair order
-    (webapp.scheduling), grade it under a run heartbeat (webapp.liveness), store how it
+    (webapp.jobs.scheduling), grade it under a run heartbeat (webapp.jobs.liveness), store how it
     ended; then pass a turn on if a run the per-student cap held back may go now."""
     queue = turn_queue(self.request.delivery_info, submission_id)
     worker = self.request.hostname or socket.gethostname()
@@ -178,23 +153,10 @@ def remove_orphaned_sandboxes() -> int:
     return remove_orphans(live)
 
 
-def enqueue_bank_fill() -> bool:
-    """Send fill_reference_bank (cpu queue); False (logged) if the broker is down."""
-    try:
-        send("webapp.fill_reference_bank", [], "cpu")
-    except OperationalError:
-        log.exception("could not enqueue the reference bank fill")
-        return False
-    return True
-
-
 @shared_task(name="webapp.fill_reference_bank")
 def fill_reference_bank() -> int:
     """Idle-time work: precompute references for fresh draws of the published suites, so a
     grading run takes one instead of running the solution alongside the student's code."""
-    from webapp.reference_bank import fill_while_idle
-    from webapp.sandboxes import docker_sandbox
-
     config = current_app.config
     sandbox = docker_sandbox()
     try:
@@ -221,6 +183,4 @@ def reconcile_runs() -> dict[str, list[int]]:
 @shared_task(name="webapp.selfcheck_suite")
 def selfcheck_suite(suite_id: int) -> str:
     """Self-check a suite version (reference full, starter 0, mutants killed); record it."""
-    from webapp.selfcheck import run_queued
-
     return run_queued(suite_id, current_app.config["SANDBOX_IMAGE"])

@@ -1,6 +1,6 @@
 """Grading runs as plain functions: claim a queued run, grade it, store how it ended.
 
-The Celery task (webapp.tasks) is thin glue around these. Every write that ends a run is
+The Celery task (webapp.jobs.tasks) is thin glue around these. Every write that ends a run is
 conditional on the run still being `running` with the attempt number we claimed, so a
 worker that lost its claim (the reconciler gave the run to another) cannot overwrite it.
 """
@@ -16,12 +16,20 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from grader.job import CaseResult as CaseOutcome
-from grader.job import CaseStatus, GradingJob, GradingResult, RunStatus
-from grader.package import VISIBILITIES
+from grader import (
+    VISIBILITIES,
+    CaseOutcome,
+    CaseStatus,
+    GradingJob,
+    GradingResult,
+    RunStatus,
+    SandboxError,
+    SuiteError,
+)
 from webapp.extensions import db
+from webapp.jobs.routing import route
+from webapp.jobs.scheduling import Claim, claim_submission
 from webapp.models import CaseResult, GradingRun, RunState, utcnow
-from webapp.scheduling import Claim, claim_submission
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +66,7 @@ def clean_text(text: str, limit: int) -> str:
 
 def claim_run(submission_id: int, worker: str) -> Claim | None:
     """Atomically take the submission's oldest queued run; None when another worker has it or
-    nothing is queued. Workers take runs in fair order instead (webapp.scheduling.claim_next);
+    nothing is queued. Workers take runs in fair order instead (webapp.jobs.scheduling.claim_next);
     this is for tests and tools that must grade one given submission."""
     return claim_submission(submission_id, worker)
 
@@ -72,7 +80,7 @@ def build_job(
     run = db.session.get_one(GradingRun, claim.run_id)
     files = {f.name: f.content for f in run.submission.files}
     package = run.suite.package()
-    device = gpu_device if package.config.gpu != "none" else None
+    device = gpu_device if route(package.config.gpu).uses_gpu else None
     return GradingJob(files=files, package=package, gpu_device=device, on_case=on_case)
 
 
@@ -198,9 +206,6 @@ def grade_claimed(
     Sandbox (infrastructure) errors put it back to queued, claimable after its backoff, while
     `may_retry(claim)`, else fail it; a broken suite or any other exception fails it.
     """
-    from grader.engine import SuiteError  # lazily: the web process never needs the engine
-    from grader.sandbox import SandboxError
-
     try:
         result = grade(build_job(claim, gpu_device, on_case))
     except SandboxError:

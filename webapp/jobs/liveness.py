@@ -4,11 +4,11 @@ While a run is graded, a thread in the process that claimed it rewrites the key
 `dlgrader:run:<run id>` = `<attempt>` every RUN_BEAT_EVERY_S with a TTL of RUN_BEAT_TTL_S, and
 deletes it when the run ends. A worker killed with `kill -9`, a pool process killed by the
 time limit, a host that lost power or its network: the key expires by itself, and the
-reconciler (webapp.reconcile) puts the run back to the queue on its next pass. Redis owns the
+reconciler (webapp.jobs.reconcile) puts the run back to the queue on its next pass. Redis owns the
 expiry, so no two hosts' clocks are compared.
 
 The beat names the attempt: a run handed to another worker is beaten under the new attempt,
-and the old worker, if it was only slow, cannot store its result (webapp.grading fences every
+and the old worker, if it was only slow, cannot store its result (webapp.jobs.grading fences every
 write on the attempt it claimed).
 """
 
@@ -21,8 +21,8 @@ from types import TracebackType
 
 import redis
 
-from webapp.fleet import REDIS_TIMEOUT_S, redis_client
-from webapp.scheduling import Claim
+from webapp.jobs.fleet import REDIS_TIMEOUT_S, redis_client
+from webapp.jobs.scheduling import Claim
 
 log = logging.getLogger(__name__)
 

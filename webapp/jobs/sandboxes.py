@@ -8,13 +8,12 @@ import logging
 import os
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
+import docker
+import docker.errors
 from flask import current_app
 
-if TYPE_CHECKING:
-    from grader.sandbox import DockerSandbox
-    from grader.warm import WarmDockerSandbox
+from grader import DOCKER_ERRORS, DockerSandbox, WarmDockerSandbox
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,6 @@ ORPHAN_AFTER = timedelta(minutes=1)  # younger sandboxes are never taken for orp
 
 def docker_sandbox(image: str | None = None, labels: dict[str, str] | None = None) -> DockerSandbox:
     """A DockerSandbox with the configured images ("torch": `image` or SANDBOX_IMAGE)."""
-    from grader.sandbox import DockerSandbox
-
     return DockerSandbox(**_images(image), labels=labels)
 
 
@@ -48,8 +45,6 @@ def warm_sandbox(worker: str) -> DockerSandbox:
     run (grader.warm); a cold DockerSandbox when SANDBOX_WARM is 0. Its containers carry the
     worker's label only (they exist before their run), so remove_orphans finds those of a
     dead worker. One per process: a forked child never inherits its parent's pool."""
-    from grader.warm import WarmDockerSandbox
-
     config = current_app.config
     size = int(config.get("SANDBOX_WARM", 0))
     if size <= 0:
@@ -87,11 +82,6 @@ def remove_orphans(live_workers: set[str], now: datetime | None = None) -> int:
 
     `live_workers` must come from a successful read of the heartbeats: an empty set read from
     a Redis that did not answer would take every live worker's sandboxes for orphans."""
-    import docker
-    import docker.errors
-
-    from grader.sandbox import DOCKER_ERRORS
-
     now = now or datetime.now(UTC)
     removed = 0
     try:

@@ -16,8 +16,8 @@ The order (lowest first):
 A student has at most MAX_RUNNING_PER_STUDENT runs being graded at once (0: no cap): with
 stalling submissions on every assignment, one student holds one worker slot, never the pool.
 A turn that finds every queued run's student at that cap claims nothing; the worker that ends
-a run sends a new turn for its queue (webapp.tasks), and the reconciler tops turns up to the
-number of claimable runs (webapp.reconcile), so no run waits for a message that was spent.
+a run sends a new turn for its queue (webapp.jobs.tasks), and the reconciler tops turns up to the
+number of claimable runs (webapp.jobs.reconcile), so no run waits for a message that was spent.
 
 A retried run (the sandbox was unavailable) is put back with `enqueued_at` in the future: it
 is claimable from then on (its backoff), and orders by that time.
