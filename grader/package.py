@@ -33,6 +33,9 @@ ENVIRONMENTS = ("numpy", "torch")
 VISIBILITIES = ("visible", "hidden", "after_deadline")
 MAX_PACKAGE_BYTES = 64 * 1024 * 1024  # uncompressed, all members together
 MAX_PACKAGE_MEMBERS = 2000
+# Bytes of solution files that all patch mutants together may rebuild (bounds the work an
+# uploaded package can ask for: each patch costs the size of the files it touches).
+MAX_MUTANT_BYTES = 256 * 1024 * 1024
 
 
 class PackageError(ValueError):
@@ -135,14 +138,8 @@ class Package:
         return self.folder("starter")
 
     def mutants(self) -> dict[str, dict[str, bytes]]:
-        """Mutant name -> its files: the solution with the mutant's files laid over it."""
-        by_name: dict[str, dict[str, bytes]] = {}
-        for rel, data in self.folder("mutants").items():
-            name, _, fname = rel.partition("/")
-            if fname and "/" not in fname:
-                by_name.setdefault(name, {})[fname] = data
-        base = self.solution_files()
-        return {name: {**base, **files} for name, files in sorted(by_name.items())}
+        """Mutant name -> its files: the solution with the mutant's folder or patch applied."""
+        return build_mutants(self.solution_files(), self.folder("mutants"))
 
     def student_download(self) -> bytes:
         """Zip students download: handout, starter files at the top, public tests."""
@@ -271,6 +268,163 @@ def _check_layout(config: AssignmentConfig, members: dict[str, bytes]) -> None:
             raise PackageError(f"case {case.name}: hidden/labels/{case.labels} is missing")
     if any(c.check == "custom" for c in config.cases) and "hidden/checks.py" not in members:
         raise PackageError("custom checks need hidden/checks.py")
+    _check_mutants(members)
+
+
+def _check_mutants(members: dict[str, bytes]) -> None:
+    """Every mutant builds: each patch applies to solution/, no name is used twice."""
+
+    def under(folder: str) -> dict[str, bytes]:
+        return {n.removeprefix(folder): d for n, d in members.items() if n.startswith(folder)}
+
+    build_mutants(under("solution/"), under("mutants/"))
+
+
+def build_mutants(
+    solution: dict[str, bytes], mutant_members: dict[str, bytes]
+) -> dict[str, dict[str, bytes]]:
+    """Mutant name -> full file set, from mutants/<name>/<file> folders and mutants/<name>.patch.
+
+    `mutant_members` is keyed by the path under mutants/. A folder's files are laid over the
+    solution; a patch is applied to it strictly (see apply_patch). Raises PackageError.
+    """
+    folders: dict[str, dict[str, bytes]] = {}
+    patches: dict[str, bytes] = {}
+    for rel, data in mutant_members.items():
+        name, _, fname = rel.partition("/")
+        if fname and "/" not in fname:
+            folders.setdefault(name, {})[fname] = data
+        elif not fname and name.endswith(".patch"):
+            patches[name.removesuffix(".patch")] = data
+    if both := sorted(set(folders) & set(patches)):
+        raise PackageError(f"mutant {both[0]}: both mutants/{both[0]}/ and {both[0]}.patch exist")
+    out = {name: {**solution, **files} for name, files in folders.items()}
+    rebuilt = 0
+    for name, patch in sorted(patches.items()):
+        try:
+            out[name] = apply_patch(solution, patch)
+        except PackageError as exc:
+            raise PackageError(f"mutant {name}.patch: {exc}") from exc
+        rebuilt += sum(len(solution[f]) for f, data in out[name].items() if data is not solution[f])
+        if rebuilt > MAX_MUTANT_BYTES:
+            raise PackageError(
+                f"mutant {name}.patch: the patches rebuild more than {MAX_MUTANT_BYTES >> 20} MiB"
+            )
+    return dict(sorted(out.items()))
+
+
+HUNK_RE = re.compile(rb"^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@")
+NO_NEWLINE = b"\\ No newline at end of file"
+
+
+def apply_patch(files: dict[str, bytes], patch: bytes) -> dict[str, bytes]:
+    """`files` with a unified diff applied: exact context, hunks at their stated lines, no fuzz.
+
+    Only files already in `files` may be changed (no creation, deletion or renames). Work is
+    linear in the sizes of the patch and the files it touches.
+    """
+    out = dict(files)
+    lines = _split_lines(patch)
+    i, touched = 0, set()
+    while i < len(lines):
+        if not lines[i].startswith(b"--- "):
+            if lines[i].startswith((b"+++ ", b"@@ ")) or (
+                touched and lines[i].startswith((b" ", b"+", b"-", b"\\"))
+            ):
+                raise PackageError(f"line {i + 1} is outside any hunk (are the counts right?)")
+            i += 1  # preamble: "diff --git", "index ...", free text
+            continue
+        if i + 1 >= len(lines) or not lines[i + 1].startswith(b"+++ "):
+            raise PackageError(f"line {i + 1}: '--- ' is not followed by '+++ '")
+        name = _patch_path(lines[i], files)
+        if _patch_path(lines[i + 1], files) != name:
+            raise PackageError(f"line {i + 2}: old and new file names differ")
+        if name in touched:
+            raise PackageError(f"{name} appears twice")
+        touched.add(name)
+        i, out[name] = _apply_file(lines, i + 2, out[name], name)
+    if not touched:
+        raise PackageError("not a unified diff (no '--- a/<file>' / '+++ b/<file>' header)")
+    return out
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    """Lines without their '\n' (only '\n' splits, so '\r' and form feeds stay in the text)."""
+    lines = data.split(b"\n")
+    return lines[:-1] if lines and lines[-1] == b"" else lines
+
+
+def _patch_path(header: bytes, files: dict[str, bytes]) -> str:
+    """The solution file a '--- '/'+++ ' header names; a/ and b/ prefixes are dropped."""
+    raw = header[4:].split(b"\t", 1)[0].rstrip(b"\r")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageError("a file name is not UTF-8") from exc
+    for prefix in ("a/", "b/"):
+        if text.startswith(prefix) and text not in files:
+            text = text[len(prefix) :]
+    path = PurePosixPath(text)
+    if not text or path.is_absolute() or ".." in path.parts or "\\" in text:
+        raise PackageError(f"unsafe file name {text!r}")
+    if text not in files:
+        raise PackageError(f"{text} is not a solution file")
+    return text
+
+
+def _apply_file(lines: list[bytes], i: int, original: bytes, name: str) -> tuple[int, bytes]:
+    """Apply the hunks starting at lines[i] to `original`; return (next line, new content)."""
+    old = _keep_ends(original)
+    new: list[bytes] = []
+    pos = 0  # lines of `old` consumed so far
+    if i >= len(lines) or not HUNK_RE.match(lines[i]):
+        raise PackageError(f"{name}: no hunk after the file header")
+    while i < len(lines) and (m := HUNK_RE.match(lines[i])):
+        start, n_old = int(m[1]), int(m[2] if m[2] is not None else 1)
+        n_new = int(m[4] if m[4] is not None else 1)
+        at = start if n_old == 0 else start - 1
+        if at < pos or at > len(old):
+            raise PackageError(f"{name}: hunk at line {start} overlaps or is out of range")
+        new += old[pos:at]
+        pos, i = at, i + 1
+        while n_old or n_new:
+            if i >= len(lines):
+                raise PackageError(f"{name}: hunk at line {start} is cut short")
+            tag, text = lines[i][:1], lines[i][1:]
+            i += 1
+            if i < len(lines) and lines[i].startswith(NO_NEWLINE):
+                i += 1  # the line before is the file's last and has no '\n'
+            else:
+                text += b"\n"
+            # A blank context line may have lost its leading space to an editor.
+            if tag in (b" ", b"") and n_old and n_new:
+                n_old, n_new, pos = n_old - 1, n_new - 1, _expect(old, pos, text, name)
+                new.append(text)
+            elif tag == b"-" and n_old:
+                n_old, pos = n_old - 1, _expect(old, pos, text, name)
+            elif tag == b"+" and n_new:
+                n_new -= 1
+                new.append(text)
+            else:
+                raise PackageError(f"{name}: patch line {i} does not fit its hunk")
+    result = new + old[pos:]
+    if any(not line.endswith(b"\n") for line in result[:-1]):
+        raise PackageError(f"{name}: '\\ No newline at end of file' before the last line")
+    return i, b"".join(result)
+
+
+def _keep_ends(data: bytes) -> list[bytes]:
+    """Lines with their '\n' (the last may lack one); only '\n' splits."""
+    parts = data.split(b"\n")
+    return [part + b"\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _expect(old: list[bytes], pos: int, text: bytes, name: str) -> int:
+    """The next position, once old[pos] is checked to be `text`."""
+    if pos >= len(old) or old[pos] != text:
+        shown = old[pos][:60].decode("utf-8", "replace") if pos < len(old) else "end of file"
+        raise PackageError(f"{name}: line {pos + 1} does not match the patch (file has {shown!r})")
+    return pos + 1
 
 
 def _req(raw: dict, key: str, kind: type):

@@ -26,7 +26,13 @@ from grader.rundata import load_trusted, prepare_run
 PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "cnn"
 sys.path.insert(0, str(PACKAGE / "tools"))
 
-from killmatrix import Runner, lost_cases, overlay, reference_outputs  # noqa: E402
+from killmatrix import (  # noqa: E402
+    Runner,
+    lost_cases,
+    mutant_folder,
+    reference_outputs,
+    write_files,
+)
 
 CASE = "train_digits"
 SEED = 2024
@@ -161,15 +167,14 @@ def test_starter_fails(tmp_path):
     assert not ok and "conv1.weight is missing" in feedback
 
 
-@pytest.mark.parametrize("mutant", ["lenet_no_shuffle", "lenet_tiny_lr"])
-def test_training_mutants_fail(tmp_path, mutant):
+@pytest.mark.parametrize("name", ["lenet_no_shuffle", "lenet_tiny_lr"])
+def test_training_mutants_fail(tmp_path, name):
     """The two mutants that only train_digits can catch are caught (two secrets each)."""
     for secret in SECRETS[:2]:
-        out = run_case(
-            PACKAGE, PACKAGE / "mutants" / mutant, CASE, seed=SEED, secret=secret, tmp_path=tmp_path
-        )
+        files = mutant_folder(tmp_path, name)
+        out = run_case(PACKAGE, files, CASE, seed=SEED, secret=secret, tmp_path=tmp_path)
         ok, feedback = judge(PACKAGE, CASE, out, secret=secret)
-        assert not ok, f"{mutant} passes for secret {secret}: {feedback}"
+        assert not ok, f"{name} passes for secret {secret}: {feedback}"
 
 
 # ------------------------------------------------------------------------------- attacks
@@ -243,8 +248,8 @@ def test_every_mutant_is_killed_and_only_training_mutants_need_the_training_case
     runner.specs = [c for c in package.config.cases if c.name != CASE]
     reference = reference_outputs(runner, list(KILL_SEEDS))
     needs_training = set()
-    for mutant in sorted(package.mutants()):
-        files = overlay(tmp_path, PACKAGE / "mutants" / mutant)
+    for mutant, mutant_files in package.mutants().items():
+        files = write_files(tmp_path, mutant, mutant_files)
         for seed in KILL_SEEDS:
             if not lost_cases(runner, files, seed, reference):
                 needs_training.add(mutant)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assignments.optimizers.tools.localgrade import PACKAGE, LocalGrader
+from assignments.optimizers.tools.localgrade import LocalGrader
 
 SEEDS = range(1, 11)
 CAUGHT_BY = {  # mutant -> the case built to catch it
@@ -43,8 +43,8 @@ def grader() -> Iterator[LocalGrader]:
         yield local
 
 
-def test_every_listed_mutant_exists() -> None:
-    mutants = {p.name for p in (PACKAGE / "mutants").iterdir() if p.is_dir()}
+def test_every_listed_mutant_exists(grader: LocalGrader) -> None:
+    mutants = set(grader.package.mutants())
     assert set(CAUGHT_BY) <= mutants, set(CAUGHT_BY) - mutants
     assert len(mutants) >= 25
 
@@ -53,6 +53,6 @@ def test_every_listed_mutant_exists() -> None:
 def test_the_case_built_for_it_catches_it_on_every_seed(
     grader: LocalGrader, mutant: str, case: str
 ) -> None:
-    folder = PACKAGE / "mutants" / mutant
+    folder = grader.mutant(mutant)
     passed_on = [seed for seed in SEEDS if grader.grade(folder, seed, [case])[case].passed]
     assert not passed_on, f"{mutant} passes {case} on seeds {passed_on}"

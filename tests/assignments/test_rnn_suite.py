@@ -26,7 +26,7 @@ def _load_suitekit():
 
 
 kit = _load_suitekit()
-MUTANTS = kit.mutant_dirs()
+MUTANTS = kit.mutants()
 
 # The bug classes the handout rules out but older suites missed, and the case made to catch
 # each of them on every draw (the feedback names the output or flag that gave it away).
@@ -71,7 +71,7 @@ def test_points_add_up_to_100_and_every_case_is_worth_points(suite):
 @pytest.mark.parametrize("mutant", sorted(CAUGHT_BY))
 def test_each_bug_class_is_caught_by_its_case_on_every_seed(suite, mutant, tmp_path):
     case, output = CAUGHT_BY[mutant]
-    impl = kit.overlay(MUTANTS[mutant].glob("*.py"), tmp_path / mutant)
+    impl = kit.lay_out(MUTANTS[mutant], tmp_path / mutant)
     for seed in SEEDS:
         graded = suite.grade(impl, seed, only=[case])
         assert not graded.passed[case], f"{mutant} passes {case} on seed {seed}"
@@ -82,8 +82,8 @@ def test_every_mutant_loses_points_on_every_seed(suite, tmp_path):
     """The cheapest proof: cases in order until one fails, per mutant and seed."""
     survivors = []
     names = [s.name for s in suite.specs]
-    for mutant, folder in MUTANTS.items():
-        impl = kit.overlay(folder.glob("*.py"), tmp_path / mutant)
+    for mutant, files in MUTANTS.items():
+        impl = kit.lay_out(files, tmp_path / mutant)
         for seed in SEEDS:
             if all(suite.grade(impl, seed, only=[n]).passed[n] for n in names):
                 survivors.append((mutant, seed))

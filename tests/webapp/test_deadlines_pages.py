@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.webapp.gradebook_support import set_policy
+from tests.webapp.gradebook.gradebook_support import set_policy
 from webapp.extensions import db
 from webapp.models import Extension, LatePolicy
 

@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from tests.webapp.gradebook_support import add_run, at, build_scheme, submission_at
+from tests.webapp.gradebook.gradebook_support import add_run, at, build_scheme, submission_at
 from webapp.extensions import db
 from webapp.gradebook.service import compute_gradebook
 from webapp.models import GradingRun, RunState, Submission

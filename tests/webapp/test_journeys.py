@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
 from tests.browser_support import BROWSER_ARGS, CHROMIUM, serve
 from tests.conftest import PASSWORD
-from tests.webapp.gradebook_support import worked_example
+from tests.webapp.gradebook.gradebook_support import worked_example
 from webapp.jobs import grading
 from webapp.jobs.liveness import RunHeartbeat
 from webapp.models import Assignment

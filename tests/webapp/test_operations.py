@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from grader.job import GradingResult, RunStatus
-from tests.webapp.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
+from tests.webapp.jobs.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
 from webapp import operations
 from webapp.extensions import db
 from webapp.jobs import grading, reconcile

@@ -8,7 +8,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 from grader.job import CaseOutcome, CaseStatus, GradingResult, RunStatus
-from tests.webapp.gradebook_support import set_policy
+from tests.webapp.gradebook.gradebook_support import set_policy
 from webapp.extensions import db
 from webapp.gradebook.service import rules_of
 from webapp.jobs import grading

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from tests.webapp.gradebook_support import build_scheme, submission_at
+from tests.webapp.gradebook.gradebook_support import build_scheme, submission_at
 from webapp.extensions import db
 from webapp.models import (
     Assignment,

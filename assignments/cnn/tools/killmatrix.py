@@ -47,6 +47,20 @@ def overlay(tmp: Path, source: Path) -> Path:
     return files
 
 
+def write_files(tmp: Path, name: str, files: dict[str, bytes]) -> Path:
+    """`files` (name -> bytes) written to the folder tmp/name."""
+    folder = tmp / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname, data in files.items():
+        (folder / fname).write_bytes(data)
+    return folder
+
+
+def mutant_folder(tmp: Path, name: str) -> Path:
+    """The mutant's complete files (Package.mutants(): a patch or a folder) in tmp/name."""
+    return write_files(tmp, name, load_package(PACKAGE).mutants()[name])
+
+
 def differs(files: Path, spec) -> bool:
     """Whether any file this case reads differs from the solution's."""
     return any(
@@ -118,9 +132,17 @@ def main() -> int:
     torch.set_num_threads(1)
     package = load_package(PACKAGE)
     seeds = list(range(args.first, args.first + args.seeds))
-    folders = sorted(p for p in (args.dir or PACKAGE / "mutants").iterdir() if p.is_dir())
+    if args.dir:
+        solution = package.solution_files()
+        impls = {
+            p.name: {**solution, **{f.name: f.read_bytes() for f in p.glob("*.py")}}
+            for p in sorted(args.dir.iterdir())
+            if p.is_dir()
+        }
+    else:
+        impls = package.mutants()
     if args.only:
-        folders = [f for f in folders if f.name in args.only.split(",")]
+        impls = {label: f for label, f in impls.items() if label in args.only.split(",")}
     failures = 0
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -130,9 +152,9 @@ def main() -> int:
             runner.specs = [s for s in runner.specs if s.name in args.cases.split(",")]
         reference = reference_outputs(runner, seeds)
         print(f"reference outputs for {len(seeds)} seeds in {time.monotonic() - started:.1f} s")
-        for folder in folders:
+        for label, impl_files in impls.items():
             started = time.monotonic()
-            files = overlay(tmp, folder)
+            files = write_files(tmp, label, impl_files)
             per_seed = [lost_cases(runner, files, s, reference) for s in seeds]
             counts = Counter(name for lost in per_seed for name in lost)
             if args.dir:
@@ -143,8 +165,8 @@ def main() -> int:
                 verdict = "killed" if ok else f"SURVIVES on {sum(not x for x in per_seed)}"
             failures += not ok
             lost = ", ".join(f"{n} {c}/{len(seeds)}" for n, c in sorted(counts.items()))
-            print(f"{folder.name:36s} {verdict:14s} {time.monotonic() - started:5.1f} s  {lost}")
-    print(f"{len(folders) - failures}/{len(folders)} obey their rule on all {len(seeds)} seeds")
+            print(f"{label:36s} {verdict:14s} {time.monotonic() - started:5.1f} s  {lost}")
+    print(f"{len(impls) - failures}/{len(impls)} obey their rule on all {len(seeds)} seeds")
     return 1 if failures else 0
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from killmatrix import PACKAGE, ROOT, Runner, overlay  # noqa: E402
+from killmatrix import PACKAGE, ROOT, Runner, mutant_folder, overlay  # noqa: E402
 
 from grader.package import load_package  # noqa: E402
 
@@ -56,7 +56,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         runner = Runner(package, tmp)
         alternatives = [overlay(tmp, p) for p in sorted(ALTERNATIVES.iterdir()) if p.is_dir()]
-        float32 = {f: overlay(tmp, PACKAGE / "mutants" / m) for f, m in FLOAT32.items()}
+        float32 = {f: mutant_folder(tmp, m) for f, m in FLOAT32.items()}
         for seed in range(args.seeds):
             for spec in specs:
                 ref = runner.run(PACKAGE / "solution", spec.name, seed)

@@ -28,15 +28,17 @@ from assignments.optimizers.tools.localgrade import LocalGrader, score  # noqa: 
 ALTERNATIVES = ROOT / "tests" / "assignments" / "alternatives" / "optimizers"
 
 
-def implementations(only: set[str] | None, alternatives: bool) -> list[tuple[str, str, Path]]:
+def implementations(
+    grader: LocalGrader, only: set[str] | None, alternatives: bool
+) -> list[tuple[str, str, Path]]:
     """(label, kind, folder) for everything to grade."""
     found = [
         ("reference", "reference", PACKAGE / "solution"),
         ("starter", "starter", PACKAGE / "starter"),
     ]
-    for folder in sorted((PACKAGE / "mutants").iterdir()):
-        if only is None or folder.name in only:
-            found.append((f"mutants/{folder.name}", "mutant", folder))
+    for name in grader.package.mutants():
+        if only is None or name in only:
+            found.append((f"mutants/{name}", "mutant", grader.mutant(name)))
     if alternatives:
         for folder in sorted(p for p in ALTERNATIVES.iterdir() if p.is_dir()):
             found.append((f"alternatives/{folder.name}", "alternative", folder))
@@ -62,7 +64,7 @@ def main() -> int:
     broken = 0
     with LocalGrader() as grader:
         print(f"{'implementation':44} {'scores':>11} {'rule':>7}  lost on every seed | on some")
-        for label, kind, folder in implementations(only, args.alternatives):
+        for label, kind, folder in implementations(grader, only, args.alternatives):
             start = time.perf_counter()
             runs = [grader.grade(folder, seed) for seed in seeds]
             points = [score(run) for run in runs]

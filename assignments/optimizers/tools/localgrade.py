@@ -9,8 +9,9 @@ and adds what a whole grading needs: the reference's outputs per seed, computed 
 worker's Judge for every case. A seed stands for the draw the self-check calls by that number
 (grader.reference.Draw.of_seed: the same secret for hidden/rundata.py).
 
-An implementation folder may hold only some of the submitted files (a mutant folder, an
-alternative that rewrites one file): the others come from solution/.
+An implementation folder may hold only some of the submitted files (an alternative that
+rewrites one file): the others come from solution/. `LocalGrader.mutant(name)` writes a
+mutant's files (mutants/<name>.patch or mutants/<name>/) to such a folder.
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ class LocalGrader:
                 shutil.copy(source, target / name)
             self._folders[key] = target
         return self._folders[key]
+
+    def mutant(self, name: str) -> Path:
+        """A folder with the mutant's complete files (Package.mutants(): folder or patch)."""
+        target = Path(self._tmp.name) / "mutants" / name
+        if not target.exists():
+            target.mkdir(parents=True)
+            for fname, data in self.package.mutants()[name].items():
+                (target / fname).write_bytes(data)
+        return target
 
     # ------------------------------------------------------------ running cases
 

@@ -25,7 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suitekit import PACKAGE, Graded, Suite, alternative_dirs, mutant_dirs, overlay  # noqa: E402
+from suitekit import (  # noqa: E402
+    PACKAGE,
+    Graded,
+    Suite,
+    alternative_dirs,
+    lay_out,
+    mutants,
+    overlay,
+)
 
 
 def _margin(graded: Graded) -> float:
@@ -63,8 +71,8 @@ def main() -> int:
 
             only = set(args.only.split(",")) if args.only else None
             print(f"\n{'mutant':34} {'killed':>10}  {'margin':>8}  caught on every seed by")
-            for name, folder in mutant_dirs(only).items():
-                impl = overlay(folder.glob("*.py"), Path(tmp) / f"mutant-{name}")
+            for name, files in mutants(only).items():
+                impl = lay_out(files, Path(tmp) / f"mutant-{name}")
                 runs = [suite.grade(impl, s) for s in seeds]
                 killed = sum(r.score < suite.max_score for r in runs)
                 always = [c for c in runs[0].passed if all(not r.passed[c] for r in runs)]

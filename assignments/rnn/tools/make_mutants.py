@@ -1,4 +1,4 @@
-"""Regenerate mutants/<name>/<file>.py: the solution with one realistic bug each (staff only).
+"""Regenerate mutants/<name>.patch: the solution with one realistic bug each (staff only).
 
 Each mutant is a list of exact text edits on solution/; an edit that no longer matches stops the
 script, so a change to the solution cannot silently leave a mutant behind.
@@ -10,8 +10,14 @@ Run: python assignments/rnn/tools/make_mutants.py
 
 from __future__ import annotations
 
+import shutil
+import sys
 import textwrap
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+
+from to_patches import file_diff  # noqa: E402
 
 PKG = Path(__file__).resolve().parent.parent
 
@@ -456,9 +462,10 @@ def main() -> None:
             assert text.count(old) == 1, f"{name}: edit no longer matches the solution: {old!r}"
             text = text.replace(old, new)
         header = textwrap.wrap(f"Mutant {name}: {desc}.", 96)
-        out = PKG / "mutants" / name / fname
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(f"# {line}\n" for line in header) + text)
+        text = "".join(f"# {line}\n" for line in header) + text
+        patch = file_diff(fname, solution[fname].encode(), text.encode())
+        (PKG / "mutants" / f"{name}.patch").write_text(patch, newline="")
+        shutil.rmtree(PKG / "mutants" / name, ignore_errors=True)  # the old whole-file form
     print(f"wrote {len(M)} mutants")
 
 

@@ -181,12 +181,18 @@ def overlay(files: Iterable[Path], into: Path) -> Path:
     return into
 
 
-def mutant_dirs(only: set[str] | None = None) -> dict[str, Path]:
-    return {
-        p.name: p
-        for p in sorted((PACKAGE / "mutants").iterdir())
-        if p.is_dir() and (only is None or p.name in only)
-    }
+def mutants(only: set[str] | None = None) -> dict[str, dict[str, bytes]]:
+    """Mutant name -> its complete files, as the self-check builds them (Package.mutants())."""
+    built = load_package(PACKAGE).mutants()
+    return {name: files for name, files in built.items() if only is None or name in only}
+
+
+def lay_out(files: dict[str, bytes], into: Path) -> Path:
+    """`files` written to the folder `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (into / name).write_bytes(data)
+    return into
 
 
 def alternative_dirs() -> dict[str, Path]:
