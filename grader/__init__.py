@@ -15,7 +15,8 @@ Public API: the web side and the worker (webapp/) import the engine through thes
     Draw, MemoryBank, bank_key                               grader.reference
     check_forbidden(files, config) -> list[str]              grader.forbidden
     load_package(path_or_zip_bytes) -> Package, PackageError, grader.package
-      AssignmentConfig, parse_config, VISIBILITIES
+      AssignmentConfig, parse_config, VISIBILITIES,
+      config_to_dict / config_from_dict (the stored, versioned form)
     run_selfcheck, SelfCheckReport, fresh_seeds, format_table grader.selfcheck
     GpuPool, pool_from_env, check_sharing_allowed,           grader.gpus
       UnsafeGpuSharing, SHARING_UNSAFE
@@ -48,6 +49,8 @@ _EXPORTS = {
     "PackageError": "grader.package",
     "AssignmentConfig": "grader.package",
     "parse_config": "grader.package",
+    "config_to_dict": "grader.package",
+    "config_from_dict": "grader.package",
     "VISIBILITIES": "grader.package",
     "run_selfcheck": "grader.selfcheck",
     "SelfCheckReport": "grader.selfcheck",

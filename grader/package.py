@@ -13,7 +13,7 @@ import io
 import re
 import tomllib
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -99,6 +99,52 @@ class AssignmentConfig:
     def preload_for(self, environment: str) -> tuple[str, ...]:
         """Preload modules importable in `environment` (torch only where it is installed)."""
         return tuple(m for m in self.preload if environment == "torch" or m != "torch")
+
+
+# The stored form of a parsed AssignmentConfig (config_to_dict / config_from_dict): a suite
+# version's configuration is validated once, when the version is stored, and read back later
+# by the schema it was stored under, never re-validated by a newer, stricter parse_config.
+CONFIG_SCHEMA = 1
+
+
+def config_to_dict(config: AssignmentConfig) -> dict:
+    """`config` as JSON-ready data under CONFIG_SCHEMA (what a stored suite version keeps)."""
+    return {
+        "schema": CONFIG_SCHEMA,
+        **{f.name: _plain(getattr(config, f.name)) for f in fields(config)},
+    }
+
+
+def config_from_dict(data: dict) -> AssignmentConfig:
+    """The AssignmentConfig stored by config_to_dict, read by the schema it was stored under;
+    PackageError for a schema this grader does not know (a newer grader stored it)."""
+    schema = data.get("schema")
+    if schema != CONFIG_SCHEMA:
+        raise PackageError(f"stored configuration schema {schema!r} is not {CONFIG_SCHEMA}")
+    known = {f.name for f in fields(AssignmentConfig)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["files"] = tuple(values["files"])
+    values["cases"] = tuple(CaseSpec(**case) for case in values["cases"])
+    for key in ("forbidden_imports", "forbidden_calls", "preload"):
+        values[key] = tuple(values.get(key, ()))
+    values["allow_by_file"] = {k: tuple(v) for k, v in values.get("allow_by_file", {}).items()}
+    values["limits"] = Limits(**values.get("limits", {}))
+    if values.get("deadline") is not None:
+        values["deadline"] = datetime.fromisoformat(values["deadline"])
+    return AssignmentConfig(**values)
+
+
+def _plain(value: object) -> object:
+    """Tuples, dataclasses and datetimes as JSON data."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)

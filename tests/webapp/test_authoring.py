@@ -368,3 +368,20 @@ def test_students_download_the_handout_starter_and_public_tests(make, auth, clie
     page = client.get("/assignments/toy").get_data(as_text=True)
     assert "/assignments/toy/starter.zip" in page
     assert client.get("/assignments/secret/starter.zip").status_code == 404
+
+
+def test_a_stored_version_keeps_the_configuration_it_was_validated_with(app, make, monkeypatch):
+    """Suite.config reads what was validated when the version was stored, not today's parse."""
+    assignment_id = make.assignment(slug="toy")
+    with app.app_context():
+        suite = db.session.get_one(Assignment, assignment_id).current_suite
+        stored = suite.config
+
+        def stricter(_raw):
+            raise AssertionError("Suite.config parsed the TOML again")
+
+        monkeypatch.setattr("webapp.models.assignments.parse_config", stricter)
+        db.session.expire_all()
+        again = db.session.get_one(Suite, suite.id)
+        assert again.config_json["schema"] == 1
+        assert again.config == stored

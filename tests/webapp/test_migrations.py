@@ -77,3 +77,36 @@ def test_db_upgrade_command(app_config, tmp_path):
     with app.app_context():
         assert "grading_runs" in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_upgrade_stores_the_configuration_of_suites_already_there(app_config, tmp_path, make):
+    """h8: versions stored before config_json get it from their TOML; one whose TOML no longer
+    parses keeps NULL (and is read as before)."""
+    app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"})
+    toml_text = make.package(slug="toy").read("assignment.toml").decode()
+    with app.app_context():
+        flask_migrate.upgrade(revision="g7_user_sessions")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO assignments (id, slug, title, summary, published, "
+                    "late_policy, created_at) VALUES (1, 'toy', 'Toy', '', 1, 'open', "
+                    "'2026-01-01 00:00:00')"
+                )
+            )
+            for suite_id, text in ((1, toml_text), (2, "not = [toml")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO suites (id, assignment_id, version, package_zip, sha256, "
+                        "seed, config_toml, handout, max_score, created_at, selfcheck_status, "
+                        "publish_when_checked) VALUES (:id, 1, :id, x'00', 'x', 1, :toml, '', "
+                        "12, '2026-01-01 00:00:00', 'unchecked', 0)"
+                    ),
+                    {"id": suite_id, "toml": text},
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            rows = dict(conn.execute(sa.text("SELECT id, config_json FROM suites")).all())
+        db.engine.dispose()
+    assert rows[2] is None
+    assert '"schema": 1' in rows[1] and '"slug": "toy"' in rows[1]

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grader import AssignmentConfig, Package, parse_config
+from grader import AssignmentConfig, Package, config_from_dict, config_to_dict, parse_config
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, enum_type, utcnow
 
@@ -100,6 +100,7 @@ class Assignment(db.Model):
             sha256=package.sha256,
             seed=secrets.randbits(63),
             config_toml=package.read("assignment.toml").decode("utf-8"),
+            config_json=config_to_dict(package.config),
             handout=package.handout(),
             max_score=package.config.max_score,
         )
@@ -124,7 +125,10 @@ class Suite(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     # Secret per version: seeds the cases' inputs, so public tests never reveal them.
     seed: Mapped[int] = mapped_column(BigInteger)
-    config_toml: Mapped[str] = mapped_column(Text)  # the package's assignment.toml, parsed on use
+    config_toml: Mapped[str] = mapped_column(Text)  # the package's assignment.toml, as written
+    # Its configuration as parsed and validated when this version was stored (grader's
+    # config_to_dict, versioned): read back as stored, never re-validated by a newer grader.
+    config_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     handout: Mapped[str] = mapped_column(Text, default="")  # README.md, so pages need no zip
     max_score: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -143,7 +147,11 @@ class Suite(db.Model):
 
     @property
     def config(self) -> AssignmentConfig:
-        """The parsed assignment.toml (cheap: no need to open the zip)."""
+        """The configuration as validated when this version was stored (cheap: no zip, no
+        TOML). A row stored before the schema existed, whose TOML the upgrade could not
+        parse, is parsed here as it always was."""
+        if self.config_json is not None:
+            return config_from_dict(self.config_json)
         return parse_config(tomllib.loads(self.config_toml))
 
     def package(self) -> Package:
