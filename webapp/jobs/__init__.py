@@ -11,6 +11,7 @@ the reconciler's `is_lost`/`is_stale`/`stuck_runs` for the operations page), plu
     worker       the `celery -A webapp.jobs.worker` entry point (heartbeats, warm sandboxes)
     enqueue      sending tasks through the Flask app's own Celery app
     tasks        the Celery tasks: thin glue over the modules below
+    lifecycle    one fenced compare-and-set for every kind of job (runs, self-checks)
     scheduling   fair turns: which queued run a worker claims next (fenced claims)
     grading      claim -> grade -> store, retries and failures of one run
     routing      a run's queue and device (one function), position and expected wait

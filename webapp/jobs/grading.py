@@ -27,6 +27,7 @@ from grader import (
     SuiteError,
 )
 from webapp.extensions import db
+from webapp.jobs.lifecycle import GRADING_RUNS, move
 from webapp.jobs.routing import route
 from webapp.jobs.scheduling import Claim, claim_submission
 from webapp.models import CaseResult, GradingRun, RunState, utcnow
@@ -91,16 +92,7 @@ def queue_of(claim: Claim) -> str:
 
 def _finish(claim: Claim, **values: object) -> bool:
     """Apply `values` to the run if our claim still holds; True when it did."""
-    done = db.session.execute(
-        update(GradingRun)
-        .where(
-            GradingRun.id == claim.run_id,
-            GradingRun.status == RunState.RUNNING,
-            GradingRun.attempt == claim.attempt,
-        )
-        .values(**values)
-    )
-    return done.rowcount == 1
+    return move(GRADING_RUNS, claim.run_id, RunState.RUNNING, claim.attempt, **values)
 
 
 def store_result(claim: Claim, result: GradingResult) -> bool:

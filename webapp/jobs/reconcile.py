@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
+from webapp.jobs.lifecycle import GRADING_RUNS, move
 from webapp.jobs.liveness import RUN_BEAT_TTL_S, beating
 from webapp.jobs.routing import Router
 from webapp.jobs.scheduling import claimable
@@ -158,14 +159,4 @@ def _runs(status: RunState, condition: object) -> list[GradingRun]:
 
 def _move(run: GradingRun, status: RunState, **values: object) -> bool:
     """Set the run's status if it is still as we read it (a worker may finish meanwhile)."""
-    moved = db.session.execute(
-        update(GradingRun)
-        .where(
-            GradingRun.id == run.id,
-            GradingRun.status == run.status,
-            GradingRun.attempt == run.attempt,
-        )
-        .values(status=status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return moved.rowcount == 1
+    return move(GRADING_RUNS, run.id, run.status, run.attempt, sync=False, status=status, **values)

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
+from webapp.jobs.lifecycle import GRADING_RUNS, move
 from webapp.models import GradingRun, RunState, Submission, utcnow
 
 FAIR_WINDOW = timedelta(hours=1)  # runs started this recently count against a student's turn
@@ -151,7 +152,7 @@ def claim_submission(submission_id: int, worker: str) -> Claim | None:
 def _take(run: Waiting, worker: str, now: datetime, capped: bool = True) -> Claim | None:
     """queued -> running for one run, if it is still queued (and, under the cap, its student
     still has a free slot: checked in the same statement, which SQLite makes atomic); commits."""
-    condition = [GradingRun.id == run.run_id, GradingRun.status == RunState.QUEUED]
+    condition = []
     cap = running_cap() if capped else 0
     if cap:
         other = aliased(GradingRun)
@@ -162,19 +163,19 @@ def _take(run: Waiting, worker: str, now: datetime, capped: bool = True) -> Clai
             .scalar_subquery()
         )
         condition.append(mine < cap)
-    claimed = db.session.execute(
-        update(GradingRun)
-        .where(*condition)
-        .values(
-            status=RunState.RUNNING,
-            attempt=GradingRun.attempt + 1,
-            worker=worker[:255],
-            started_at=now,
-            finished_at=None,
-        )
-        .execution_options(synchronize_session=False)
+    claimed = move(
+        GRADING_RUNS,
+        run.run_id,
+        RunState.QUEUED,
+        also=condition,
+        sync=False,
+        status=RunState.RUNNING,
+        attempt=GradingRun.attempt + 1,  # the claim's fence
+        worker=worker[:255],
+        started_at=now,
+        finished_at=None,
     )
-    if claimed.rowcount != 1:
+    if not claimed:
         return None
     attempt = db.session.scalar(select(GradingRun.attempt).where(GradingRun.id == run.run_id))
     db.session.commit()

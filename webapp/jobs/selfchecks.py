@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from grader import Package, SelfCheckReport, fresh_seeds, run_selfcheck
 from webapp.extensions import db
+from webapp.jobs.lifecycle import SELFCHECKS, move
 from webapp.jobs.sandboxes import docker_sandbox
 from webapp.models import SelfCheckStatus, Suite, utcnow
 from webapp.selfcheck import STALE_AFTER
@@ -26,13 +27,15 @@ WORKER_LOST = "the worker running the self-check stopped before it finished; run
 
 def claim_selfcheck(suite_id: int) -> bool:
     """Atomically move a queued check to running; False when another worker took it."""
-    claimed = db.session.execute(
-        update(Suite)
-        .where(Suite.id == suite_id, Suite.selfcheck_status == SelfCheckStatus.QUEUED)
-        .values(selfcheck_status=SelfCheckStatus.RUNNING, selfcheck_at=utcnow())
+    claimed = move(
+        SELFCHECKS,
+        suite_id,
+        SelfCheckStatus.QUEUED,
+        selfcheck_status=SelfCheckStatus.RUNNING,
+        selfcheck_at=utcnow(),  # the claim's fence
     )
     db.session.commit()
-    return claimed.rowcount == 1
+    return claimed
 
 
 def run_check(suite_id: int, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
@@ -144,17 +147,7 @@ def recover_stale(now: datetime | None = None) -> tuple[list[int], list[int]]:
                 "publish_when_checked": False,
             }
             ids = failed
-        moved = db.session.execute(
-            update(Suite)
-            .where(
-                Suite.id == suite.id,
-                Suite.selfcheck_status == status,
-                Suite.selfcheck_at == checked_at,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount == 1:
+        if move(SELFCHECKS, suite.id, status, checked_at, sync=False, **values):
             ids.append(suite.id)
     db.session.commit()
     return resend, failed
