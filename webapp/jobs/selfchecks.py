@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from grader import Package, SelfCheckReport, fresh_seeds, run_selfcheck
 from webapp.extensions import db
-from webapp.jobs.lifecycle import SELFCHECKS, move
+from webapp.jobs.lifecycle import ANY, SELFCHECKS, move
 from webapp.jobs.sandboxes import docker_sandbox
 from webapp.models import SelfCheckStatus, Suite, utcnow
 from webapp.selfcheck import STALE_AFTER
@@ -25,17 +25,19 @@ INTERNAL_ERROR = "the self-check stopped on an internal error (see the worker's 
 WORKER_LOST = "the worker running the self-check stopped before it finished; run it again"
 
 
-def claim_selfcheck(suite_id: int) -> bool:
-    """Atomically move a queued check to running; False when another worker took it."""
+def claim_selfcheck(suite_id: int) -> datetime | None:
+    """Atomically move a queued check to running; the claim's fence (the time it wrote) when
+    this worker took it, None when another did."""
+    fence = utcnow()
     claimed = move(
         SELFCHECKS,
         suite_id,
         SelfCheckStatus.QUEUED,
         selfcheck_status=SelfCheckStatus.RUNNING,
-        selfcheck_at=utcnow(),  # the claim's fence
+        selfcheck_at=fence,
     )
     db.session.commit()
-    return claimed
+    return fence if claimed else None
 
 
 def run_check(suite_id: int, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:
@@ -70,9 +72,17 @@ def check_package(
         sandbox.close()
 
 
-def record_selfcheck(suite_id: int, report: SelfCheckReport) -> Suite:
+def record_selfcheck(suite_id: int, report: SelfCheckReport, fence: object = ANY) -> Suite | None:
     """Store the report and its verdict; a passed check with a wish to publish goes live
-    (unless a newer version is current by now). A failed one is never published."""
+    (unless a newer version is current by now). A failed one is never published. With the
+    `fence` of a worker's claim, only while that claim holds: a check the reconciler has
+    since recorded as lost keeps that record, and None is returned."""
+    if fence is not ANY and not move(
+        SELFCHECKS, suite_id, SelfCheckStatus.RUNNING, fence, selfcheck_at=fence
+    ):  # the same values: the row is ours until the commit below
+        db.session.rollback()
+        log.warning("suite %s: the self-check's claim was lost; its report is dropped", suite_id)
+        return None
     suite = db.session.get_one(Suite, suite_id)
     passed = report.passed
     suite.selfcheck_status = SelfCheckStatus.PASSED if passed else SelfCheckStatus.FAILED
@@ -91,8 +101,10 @@ def error_report(suite: Suite, error: str) -> SelfCheckReport:
 
 
 def run_queued(suite_id: int, image: str) -> str:
-    """The Celery task's body: claim, run, record; the row is never left running."""
-    if not claim_selfcheck(suite_id):
+    """The Celery task's body: claim, run, record under the claim; the row is never left
+    running."""
+    fence = claim_selfcheck(suite_id)
+    if fence is None:
         return "nothing to claim"
     try:
         report = run_check(suite_id, image)
@@ -100,7 +112,8 @@ def run_queued(suite_id: int, image: str) -> str:
         log.exception("suite %s: the self-check raised", suite_id)
         db.session.rollback()
         report = error_report(db.session.get_one(Suite, suite_id), INTERNAL_ERROR)
-    return record_selfcheck(suite_id, report).selfcheck_status.value
+    recorded = record_selfcheck(suite_id, report, fence)
+    return recorded.selfcheck_status.value if recorded is not None else "claim lost"
 
 
 def check_now(suite: Suite, image: str, seeds: Sequence[int] | None = None) -> SelfCheckReport:

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from grader.selfcheck import SelfCheckReport
 from webapp.extensions import db
 from webapp.jobs import grading, reconcile
-from webapp.jobs.selfchecks import WORKER_LOST, claim_selfcheck
+from webapp.jobs.selfchecks import WORKER_LOST, claim_selfcheck, record_selfcheck
 from webapp.jobs.tasks import reconcile_and_enqueue, send_report
 from webapp.models import (
     Assignment,
@@ -139,3 +140,33 @@ def test_a_selfcheck_whose_worker_died_is_failed_and_not_published(app, make, se
         assert not suite.publish_when_checked and not suite.assignment.published
         assert report_of(suite).error == WORKER_LOST
         assert sent_tasks("cpu") == []
+
+
+def test_a_late_report_does_not_overwrite_a_selfcheck_recorded_as_lost(app, make, sent_tasks):
+    """The worker's report is stored under its claim's fence: once the reconciler has failed
+    the check as lost, the slow worker's report is dropped (as a run's late result is)."""
+    with app.app_context():
+        assignment_id = make.assignment("toy", published=False)
+        suite = suite_of(assignment_id)
+        request_selfcheck(suite, publish=True)
+        sent_tasks("cpu")
+        fence = claim_selfcheck(suite.id)
+        reconcile.reconcile(utcnow() + STALE_AFTER + timedelta(minutes=1))
+        late = SelfCheckReport("toy", suite.sha256, suite.max_score)
+        assert record_selfcheck(suite.id, late, fence) is None
+        suite = suite_of(assignment_id)
+        assert suite.selfcheck_status is SelfCheckStatus.FAILED
+        assert report_of(suite).error == WORKER_LOST and not suite.assignment.published
+
+
+def test_a_report_under_a_live_claim_is_stored(app, make, sent_tasks):
+    with app.app_context():
+        assignment_id = make.assignment("toy", published=False)
+        suite = suite_of(assignment_id)
+        request_selfcheck(suite)
+        sent_tasks("cpu")
+        fence = claim_selfcheck(suite.id)
+        failing = SelfCheckReport("toy", suite.sha256, suite.max_score, error="boom")
+        assert record_selfcheck(suite.id, failing, fence) is not None
+        assert suite_of(assignment_id).selfcheck_status is SelfCheckStatus.FAILED
+        assert report_of(suite_of(assignment_id)).error == "boom"
