@@ -17,6 +17,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -39,6 +40,17 @@ class LocalContext:
 
     def data(self, name: str) -> str:
         return str(self._data / name)
+
+
+def load_file(name: str, path: Path) -> ModuleType:
+    """Import the file at `path` as module `name` (a private name: no sys.path, no clash with
+    the student-facing module names). It is registered in sys.modules before it runs, since
+    dataclasses look their module up while the class is built."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 class _Finder:

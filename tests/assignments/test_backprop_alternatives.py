@@ -12,13 +12,13 @@ of each tolerance the alternatives use (about 1e-3 at most).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+
+from tests.assignments.casekit import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "assignments" / "backprop" / "tools"
@@ -29,11 +29,7 @@ SEEDS = (101, 202, 303, 404, 505)
 
 @pytest.fixture(scope="module")
 def inprocess() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_backprop_inprocess", TOOLS / "inprocess.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_file("_backprop_inprocess", TOOLS / "inprocess.py")
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ submission with the solution, so the solution matching torch is what makes them 
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,27 +19,21 @@ import torch  # the oracle (requirements-dev), float64 on CPU
 import torch.nn.functional as F
 
 from grader.package import load_package
+from tests.assignments.casekit import load_file
 
 PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "backprop"
 SEEDS = (0, 1, 2)
 RTOL, ATOL = 1e-10, 1e-12
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def sol() -> SimpleNamespace:
     """The solution's layers.py and mlp.py names in one namespace (sol.linear_forward, sol.MLP)."""
-    layers = _load("backprop_solution_layers", PACKAGE / "solution" / "layers.py")
+    layers = load_file("backprop_solution_layers", PACKAGE / "solution" / "layers.py")
     saved = sys.modules.get("layers")
     sys.modules["layers"] = layers  # what `from layers import ...` in mlp.py resolves to
     try:
-        mlp = _load("backprop_solution_mlp", PACKAGE / "solution" / "mlp.py")
+        mlp = load_file("backprop_solution_mlp", PACKAGE / "solution" / "mlp.py")
     finally:
         if saved is None:
             del sys.modules["layers"]

@@ -6,18 +6,17 @@ compare a submission with the solution, so the solution matching torch is what m
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import itertools
 import zipfile
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from casekit import judge, run_case
+from casekit import judge, load_file, run_case
 
 from grader.package import load_package
 from grader.rundata import load_trusted
@@ -42,19 +41,12 @@ POOL_SETTINGS = [  # (kernel_size, stride, padding); None = the default stride
 ]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def sol() -> SimpleNamespace:
     """The solution's conv.py, pool.py and lenet.py, loaded under private module names."""
     files = ("conv", "pool", "lenet")
     return SimpleNamespace(
-        **{f: _load(f"cnn_solution_{f}", PACKAGE / "solution" / f"{f}.py") for f in files}
+        **{f: load_file(f"cnn_solution_{f}", PACKAGE / "solution" / f"{f}.py") for f in files}
     )
 
 

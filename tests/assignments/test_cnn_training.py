@@ -11,14 +11,13 @@ assignments/cnn/tools/margin.py.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from casekit import judge, run_case, run_without_torch
+from casekit import judge, load_file, run_case, run_without_torch
 
 from grader.package import load_package
 from grader.rundata import load_trusted, prepare_run
@@ -69,12 +68,7 @@ def solution_weights(tmp_path_factory) -> dict[int, dict]:
 
 
 def _solution_lenet():
-    spec = importlib.util.spec_from_file_location(
-        "cnn_sol_lenet", PACKAGE / "solution" / "lenet.py"
-    )
-    lenet = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(lenet)
-    return lenet
+    return load_file("cnn_sol_lenet", PACKAGE / "solution" / "lenet.py")
 
 
 def _private(name: str) -> np.ndarray:

@@ -6,13 +6,14 @@ submission with the solution, so the solution matching torch is what makes them 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 import torch  # the oracle (requirements-dev), float64 on CPU
+
+from tests.assignments.casekit import load_file
 
 PACKAGE = Path(__file__).resolve().parents[2] / "assignments" / "optimizers"
 SHAPES = ((), (5,), (3, 4))
@@ -56,12 +57,7 @@ STATE_KEYS = {
 
 def _load(folder: str, name: str) -> ModuleType:
     """Import <package>/<folder>/<name>.py under a private name (no sys.path, no clashes)."""
-    spec = importlib.util.spec_from_file_location(
-        f"optimizers_{folder}_{name}", PACKAGE / folder / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(f"optimizers_{folder}_{name}", PACKAGE / folder / f"{name}.py")
 
 
 @pytest.fixture(scope="module")

@@ -12,26 +12,18 @@ through Docker by test_selfcheck.py and against PyTorch by test_rnn_reference.py
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.assignments.casekit import load_file
 
 TOOLS = Path(__file__).resolve().parents[2] / "assignments" / "rnn" / "tools"
 SEEDS = range(100, 106)
 HEADROOM = 1e-2  # every output within 1% of its tolerance: far from a false reject
 
 
-def _load_suitekit():
-    spec = importlib.util.spec_from_file_location("_rnn_suitekit", TOOLS / "suitekit.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-kit = _load_suitekit()
+kit = load_file("_rnn_suitekit", TOOLS / "suitekit.py")
 ALTERNATIVES = kit.alternative_dirs()
 
 

@@ -7,25 +7,17 @@ does the same on many and prints the margins, and test_selfcheck.py runs the rea
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.assignments.casekit import load_file
 
 TOOLS = Path(__file__).resolve().parents[2] / "assignments" / "rnn" / "tools"
 SEEDS = (3, 4, 5)
 
 
-def _load_suitekit():
-    spec = importlib.util.spec_from_file_location("_rnn_suitekit", TOOLS / "suitekit.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-kit = _load_suitekit()
+kit = load_file("_rnn_suitekit", TOOLS / "suitekit.py")
 MUTANTS = kit.mutants()
 
 # The bug classes the handout rules out but older suites missed, and the case made to catch
