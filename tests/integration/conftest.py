@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 import sqlalchemy as sa
 from flask import Flask
 
 from scripts.benchkit import die_with_parent
-from tests.integration.support import ASSIGNMENTS, PASSWORD, Api
+from tests.integration.support import ASSIGNMENTS, PASSWORD, Api, fresh_broker
 from webapp import create_app
 from webapp.extensions import db
 
@@ -57,9 +56,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def broker_url() -> str:
-    url = f"redis://127.0.0.1:6379/{BROKER_DB}"
-    redis.Redis.from_url(url, socket_timeout=5).flushdb()
-    return url
+    return fresh_broker(BROKER_DB)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,21 @@
-"""Helpers shared by the integration tests: the API as one user sees it, package files."""
+"""Helpers shared by the integration tests: the API as one user sees it, package files, a
+module's own broker database and the app that sends to it."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from grader.package import load_package
+from webapp import create_app
+from webapp.extensions import db
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = REPO / "assignments"
@@ -48,9 +54,44 @@ class Api:
         raise AssertionError(f"submission {submission_id} still {body['status']} after {timeout}s")
 
 
-def package_files(slug: str, folder: str) -> dict[str, bytes]:
+def fresh_broker(db_number: int) -> str:
+    """The URL of Redis database `db_number`, emptied: a module's own broker, so no worker of
+    another module takes its messages."""
+    url = f"redis://127.0.0.1:6379/{db_number}"
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+    return url
+
+
+@contextmanager
+def app_on(env: dict, **config: object) -> Iterator[Flask]:
+    """An app on `env`'s database and broker (testing mode, `config` on top), its engine
+    disposed afterwards (before the session drops the scratch database)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": env["DATABASE_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "SECRET_KEY": env["SECRET_KEY"],
+            **config,
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def package_files(slug: str, folder: str, tail: bytes = b"") -> dict[str, bytes]:
     """The files of an assignment's solution/ or starter/ (over the solution), or of a mutant
-    ("mutants/<name>", a folder or a patch), as the package loader materialises it."""
+    ("mutants/<name>", a folder or a patch), as the package loader materialises it; `tail` is
+    appended to the first file (code that stalls or slows every case that imports it)."""
+    files = _package_files(slug, folder)
+    if tail:
+        first = sorted(files)[0]
+        files[first] += tail
+    return files
+
+
+def _package_files(slug: str, folder: str) -> dict[str, bytes]:
     if folder.startswith("mutants/"):
         return load_package(ASSIGNMENTS / slug).mutants()[folder.removeprefix("mutants/")]
     root = ASSIGNMENTS / slug

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import docker
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import select, update
 
 from tests.integration.conftest import Worker
-from tests.integration.support import Api, package_files
-from webapp import create_app
+from tests.integration.support import Api, app_on, fresh_broker, package_files
 from webapp.extensions import db
 from webapp.jobs.sandboxes import WORKER_LABEL
 from webapp.models import GradingRun, RunState, Submission, User, utcnow
@@ -39,34 +37,19 @@ STALL = b"\n\nimport time as _time\n\n_time.sleep(10_000)\n"
 
 
 def stalling(slug: str) -> dict[str, bytes]:
-    files = package_files(slug, "solution")
-    name = sorted(files)[0]
-    files[name] += STALL
-    return files
+    return package_files(slug, "solution", tail=STALL)
 
 
 @pytest.fixture(scope="module")
 def fair_env(env: dict) -> dict:
-    url = f"redis://127.0.0.1:6379/{FAIR_BROKER_DB}"
-    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+    url = fresh_broker(FAIR_BROKER_DB)
     return {**env, "REDIS_URL": url, "MAX_IN_FLIGHT_PER_STUDENT": "3"}
 
 
 @pytest.fixture(scope="module")
 def fair_app(live_app: Flask, fair_env: dict) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": fair_env["DATABASE_URL"],
-            "REDIS_URL": fair_env["REDIS_URL"],
-            "SECRET_KEY": fair_env["SECRET_KEY"],
-            "MAX_IN_FLIGHT_PER_STUDENT": 3,
-            "MAX_RUNNING_PER_STUDENT": 1,
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_on(fair_env, MAX_IN_FLIGHT_PER_STUDENT=3, MAX_RUNNING_PER_STUDENT=1) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import docker
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import func, select
 
 from tests.integration.conftest import Worker
-from tests.integration.support import Api, package_files
-from webapp import create_app
+from tests.integration.support import Api, app_on, fresh_broker, package_files
 from webapp.extensions import db
 from webapp.jobs.sandboxes import ORPHAN_AFTER, WORKER_LABEL
 from webapp.models import CaseResult, GradingRun, RunState
@@ -41,32 +39,18 @@ SLOW = b"\n\nimport time as _time\n\n_time.sleep(0.5)\n"
 
 @pytest.fixture(scope="module")
 def recovery_env(env: dict) -> dict:
-    url = f"redis://127.0.0.1:6379/{RECOVERY_BROKER_DB}"
-    redis.Redis.from_url(url, socket_timeout=5).flushdb()
-    return {**env, "REDIS_URL": url}
+    return {**env, "REDIS_URL": fresh_broker(RECOVERY_BROKER_DB)}
 
 
 @pytest.fixture(scope="module")
 def recovery_app(live_app: Flask, recovery_env: dict) -> Iterator[Flask]:
     """An app on the session's migrated database that sends to this module's broker."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": recovery_env["DATABASE_URL"],
-            "REDIS_URL": recovery_env["REDIS_URL"],
-            "SECRET_KEY": recovery_env["SECRET_KEY"],
-        }
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_on(recovery_env) as app:
+        yield app
 
 
 def slow_solution() -> dict[str, bytes]:
-    files = package_files(SLUG, "solution")
-    name = sorted(files)[0]
-    files[name] += SLOW
-    return files
+    return package_files(SLUG, "solution", tail=SLOW)
 
 
 def runs_by_submission(app: Flask, ids: list[int]) -> dict[int, list[GradingRun]]:

@@ -24,8 +24,7 @@ from sqlalchemy import select
 
 from grader.gpus import GpuPool
 from tests.integration.conftest import CELERY, REPO, Worker
-from tests.integration.support import Api
-from webapp import create_app
+from tests.integration.support import Api, app_on, fresh_broker
 from webapp.extensions import db
 from webapp.jobs.fleet import fleet
 from webapp.models import GradingRun, RunState
@@ -42,8 +41,7 @@ BATCH = 6
 @pytest.fixture(scope="module")
 def fleet_env(env: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The session's environment on this module's broker database, with a GPU lock dir."""
-    url = f"redis://127.0.0.1:6379/{FLEET_BROKER_DB}"
-    redis.Redis.from_url(url, socket_timeout=5).flushdb()
+    url = fresh_broker(FLEET_BROKER_DB)
     locks = tmp_path_factory.mktemp("gpu-locks")
     return {
         **env,
@@ -59,22 +57,11 @@ def fleet_env(env: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def fleet_app(live_app: Flask, fleet_env: dict) -> Iterator[Flask]:
     """An app on the session's migrated database that sends to this module's broker, with the
     fleet fixture assignments (gpu none, required and preferred) loaded."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": fleet_env["DATABASE_URL"],
-            "REDIS_URL": fleet_env["REDIS_URL"],
-            "SECRET_KEY": fleet_env["SECRET_KEY"],
-            # one student's burst stands for many students' submissions here
-            "MAX_WAITING_SUBMISSIONS": 0,
-            "MAX_IN_FLIGHT_PER_STUDENT": 0,
-        }
-    )
-    result = app.test_cli_runner().invoke(args=["assignments", "sync", str(FIXTURES)])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.engine.dispose()  # before the session drops the scratch database
+    # one student's burst stands for many students' submissions here
+    with app_on(fleet_env, MAX_WAITING_SUBMISSIONS=0, MAX_IN_FLIGHT_PER_STUDENT=0) as app:
+        result = app.test_cli_runner().invoke(args=["assignments", "sync", str(FIXTURES)])
+        assert result.exit_code == 0, result.output
+        yield app
 
 
 @pytest.fixture(scope="module")
