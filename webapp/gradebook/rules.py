@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from webapp.words import plural
@@ -235,14 +235,6 @@ class CategoryResult:
     percent: float  # 0..100
     counted: tuple[str, ...]
     dropped: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CategoryRule:
-    name: str
-    weight: float  # percent of the final grade
-    best_n: int | None = None  # None: every item counts
-    items: tuple[str, ...] = field(default_factory=tuple)
 
 
 def category_result(fractions: dict[str, float | None], best_n: int | None) -> CategoryResult:

@@ -85,11 +85,6 @@ def build_job(
     return GradingJob(files=files, package=package, gpu_device=device, on_case=on_case)
 
 
-def queue_of(claim: Claim) -> str:
-    """The queue the claimed run was sent to (cpu or gpu); a retry goes back there."""
-    return db.session.get_one(GradingRun, claim.run_id).queue
-
-
 def _finish(claim: Claim, **values: object) -> bool:
     """Apply `values` to the run if our claim still holds; True when it did."""
     return move(GRADING_RUNS, claim.run_id, RunState.RUNNING, claim.attempt, **values)

@@ -81,9 +81,6 @@ class Assignment(db.Model):
     def by_slug(cls, slug: str) -> Assignment | None:
         return db.session.scalar(select(cls).where(cls.slug == slug))
 
-    def is_past_deadline(self, now: datetime) -> bool:
-        return self.deadline is not None and now > self.deadline
-
     @property
     def max_score(self) -> float | None:
         return self.current_suite.max_score if self.current_suite else None
