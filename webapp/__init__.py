@@ -80,7 +80,6 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.cli import register_cli
-    from webapp.jobs import tasks  # noqa: F401 - registers the Celery tasks
     from webapp.views import (
         account,
         api,

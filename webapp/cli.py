@@ -12,8 +12,8 @@ from grader import PackageError, format_table, fresh_seeds, load_package
 from webapp.extensions import db
 from webapp.gradebook.cli import gradebook_cli
 from webapp.jobs.fleet import fleet
+from webapp.jobs.reconcile import reconcile_and_enqueue
 from webapp.jobs.selfchecks import check_now, check_package
-from webapp.jobs.tasks import reconcile_and_enqueue
 from webapp.models import ApiToken, Assignment, Role, SelfCheckStatus, Suite, User
 from webapp.roster import RosterError, create_users, generate_password, parse_roster, user_problems
 from webapp.submitting import SubmissionRefused, regrade_assignment

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.gradebook.service import submission_lateness
+from webapp.jobs.enqueue import enqueue_grading
 from webapp.jobs.routing import queue_for
-from webapp.jobs.tasks import enqueue_grading
 from webapp.models import (
     Assignment,
     GradingRun,

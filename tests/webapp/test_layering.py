@@ -1,11 +1,13 @@
 """The web side and the worker side stay apart, read off the source (ast, nothing imported):
 no import cycle between webapp's modules, imports at the top of the worker's modules, the
 engine reached only through `grader`'s public names, and the web side starting work only
-through webapp.jobs.enqueue."""
+through webapp.jobs.enqueue; and a web process that never loads the engine."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import grader
@@ -18,8 +20,7 @@ WEB_MAY_IMPORT = {
     "webapp.jobs.routing",  # a run's queue, position and expected wait
     "webapp.jobs.liveness",  # the case now running
     "webapp.jobs.fleet",  # who is alive (operations page, CLI)
-    "webapp.jobs.reconcile",  # lost and stale runs, read by the operations page
-    "webapp.jobs.tasks",  # registering the tasks in create_app; staff's re-queue
+    "webapp.jobs.reconcile",  # lost and stale runs for the operations page; staff's re-queue
 }
 # Staff tooling that runs a self-check in its own process, as the worker would.
 CLI_MAY_ALSO_IMPORT = {"webapp.jobs.selfchecks"}
@@ -123,3 +124,26 @@ def test_the_web_side_starts_work_only_through_enqueue():
                 if module.startswith("webapp.jobs.") and module not in allowed:
                     crossing.append(f"{name} imports {target}")
     assert crossing == []
+
+
+def test_the_web_app_starts_without_the_engine_or_the_tasks():
+    """create_app loads neither the grading engine (NumPy with it) nor the Celery tasks: they
+    are the worker's (webapp.jobs.worker imports the tasks), and every web process would
+    otherwise pay their import time and memory."""
+    probe = (
+        "import sys\n"
+        "from webapp import create_app\n"
+        "create_app({'TESTING': True, 'DATABASE_URL': 'sqlite://', 'SECRET_KEY': 'x',"
+        " 'REDIS_URL': 'redis://127.0.0.1:6379/15'})\n"
+        "print(sorted(m for m in ('grader.engine', 'numpy', 'webapp.jobs.tasks',"
+        " 'webapp.jobs.grading') if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=WEBAPP.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"

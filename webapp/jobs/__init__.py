@@ -4,8 +4,10 @@ What the web side imports from here is small on purpose: `enqueue` (send work: a
 a self-check, a bank fill) and read-only views of where work stands (`routing.queue_info` for
 a queued run's position and wait, `liveness.current_case` for a running one, `fleet.fleet` and
 the reconciler's `is_lost`/`is_stale`/`stuck_runs` for the operations page), plus
-`tasks.requeue_and_enqueue`, staff's one-click re-queue. This file imports nothing, so
-`import webapp.jobs.enqueue` does not pull in the grader, Docker or the reconciler.
+`reconcile.requeue_and_enqueue`, staff's one-click re-queue. This file imports nothing, so
+`import webapp.jobs.enqueue` does not pull in the grader, Docker or the reconciler; the
+Celery tasks (and with them the grading engine) are imported by the worker's entry point
+only, never by the web app.
 
     celery_app   the Celery app per Flask app, queues, limits, beat schedule
     worker       the `celery -A webapp.jobs.worker` entry point (heartbeats, warm sandboxes)

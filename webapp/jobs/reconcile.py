@@ -17,20 +17,26 @@ waiting for a GPU worker that went away moves to cpu.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from kombu.exceptions import OperationalError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
+from webapp.jobs.celery_app import QUEUES
+from webapp.jobs.enqueue import enqueue_grading, enqueue_selfcheck
 from webapp.jobs.lifecycle import GRADING_RUNS, move
 from webapp.jobs.liveness import RUN_BEAT_TTL_S, beating
 from webapp.jobs.routing import Router
 from webapp.jobs.scheduling import claimable
 from webapp.jobs.selfchecks import recover_stale
 from webapp.models import GradingRun, RunState, utcnow
+
+log = logging.getLogger(__name__)
 
 QUEUED_RESEND_AFTER = timedelta(minutes=15)  # queued this long: the message may be lost
 # A "preferred" run waiting on gpu this long while no GPU worker is alive moves to cpu.
@@ -160,3 +166,40 @@ def _runs(status: RunState, condition: object) -> list[GradingRun]:
 def _move(run: GradingRun, status: RunState, **values: object) -> bool:
     """Set the run's status if it is still as we read it (a worker may finish meanwhile)."""
     return move(GRADING_RUNS, run.id, run.status, run.attempt, sync=False, status=status, **values)
+
+
+def reconcile_and_enqueue() -> ReconcileReport:
+    """Run the reconciler once, top the turns up to the claimable runs, and send what it
+    found; used by beat and the CLI."""
+    report = reconcile()
+    report.turns = missing_turns(broker_lengths(), report.to_send)
+    return send_report(report)
+
+
+def broker_lengths() -> dict[str, int | None]:
+    """Messages waiting in each queue of the Celery broker (not those a worker took); None
+    for all when the broker does not answer."""
+    try:
+        with current_app.extensions["celery"].connection_for_read() as conn:
+            channel = conn.default_channel
+            return {name: channel.queue_declare(queue=name).message_count for name in QUEUES}
+    except (OperationalError, OSError):
+        log.warning("cannot read the broker's queue lengths", exc_info=True)
+        return dict.fromkeys(QUEUES)
+
+
+def requeue_and_enqueue(run_id: int) -> ReconcileReport:
+    """Re-queue one stuck run the reconciler's way and send it; used by the operations page."""
+    return send_report(requeue_stuck(run_id))
+
+
+def send_report(report: ReconcileReport) -> ReconcileReport:
+    """Enqueue what a reconciler pass put back to queued (after its commit)."""
+    for submission_id, queue in report.to_send:
+        enqueue_grading(submission_id, queue)
+    for suite_id in report.selfchecks_resent:
+        enqueue_selfcheck(suite_id)
+    for queue, turns in report.turns.items():
+        for _ in range(turns):
+            enqueue_grading(0, queue)  # no hint: the worker takes the next in fair order
+    return report

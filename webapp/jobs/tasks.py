@@ -10,16 +10,15 @@ from functools import partial
 import redis
 from celery import Task, shared_task
 from flask import current_app
-from kombu.exceptions import OperationalError
 
 from grader import GPU_LEASE_LABEL, GradingJob, GradingResult, grade
 from webapp.extensions import db
 from webapp.jobs import grading, scheduling
 from webapp.jobs.celery_app import QUEUES
-from webapp.jobs.enqueue import enqueue_bank_fill, enqueue_grading, enqueue_selfcheck
+from webapp.jobs.enqueue import enqueue_bank_fill, enqueue_grading
 from webapp.jobs.fleet import alive_workers, gpu_pool, redis_client
 from webapp.jobs.liveness import RunHeartbeat
-from webapp.jobs.reconcile import ReconcileReport, missing_turns, reconcile, requeue_stuck
+from webapp.jobs.reconcile import reconcile_and_enqueue
 from webapp.jobs.reference_bank import DatabaseReferenceBank, fill_while_idle
 from webapp.jobs.routing import route
 from webapp.jobs.sandboxes import (
@@ -100,43 +99,6 @@ def turn_queue(delivery_info: dict | None, submission_id: int) -> str:
     submission = db.session.get(Submission, submission_id)
     latest = submission.latest_run if submission is not None else None
     return latest.queue if latest is not None else "cpu"
-
-
-def reconcile_and_enqueue() -> ReconcileReport:
-    """Run the reconciler once, top the turns up to the claimable runs, and send what it
-    found; used by beat and the CLI."""
-    report = reconcile()
-    report.turns = missing_turns(broker_lengths(), report.to_send)
-    return send_report(report)
-
-
-def broker_lengths() -> dict[str, int | None]:
-    """Messages waiting in each queue of the Celery broker (not those a worker took); None
-    for all when the broker does not answer."""
-    try:
-        with current_app.extensions["celery"].connection_for_read() as conn:
-            channel = conn.default_channel
-            return {name: channel.queue_declare(queue=name).message_count for name in QUEUES}
-    except (OperationalError, OSError):
-        log.warning("cannot read the broker's queue lengths", exc_info=True)
-        return dict.fromkeys(QUEUES)
-
-
-def requeue_and_enqueue(run_id: int) -> ReconcileReport:
-    """Re-queue one stuck run the reconciler's way and send it; used by the operations page."""
-    return send_report(requeue_stuck(run_id))
-
-
-def send_report(report: ReconcileReport) -> ReconcileReport:
-    """Enqueue what a reconciler pass put back to queued (after its commit)."""
-    for submission_id, queue in report.to_send:
-        enqueue_grading(submission_id, queue)
-    for suite_id in report.selfchecks_resent:
-        enqueue_selfcheck(suite_id)
-    for queue, turns in report.turns.items():
-        for _ in range(turns):
-            enqueue_grading(0, queue)  # no hint: the worker takes the next in fair order
-    return report
 
 
 def remove_orphaned_sandboxes() -> int:

@@ -6,6 +6,7 @@ Workers started from here keep a heartbeat in Redis and refuse `-Q gpu` without 
 from celery.signals import worker_process_shutdown
 
 from webapp import create_app
+from webapp.jobs import tasks  # noqa: F401 - registers the Celery tasks
 from webapp.jobs.fleet import presence_step
 from webapp.jobs.sandboxes import close_warm_sandboxes
 

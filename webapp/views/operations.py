@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from webapp.access import staff_required
-from webapp.jobs.tasks import requeue_and_enqueue
+from webapp.jobs.reconcile import requeue_and_enqueue
 from webapp.operations import snapshot
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")

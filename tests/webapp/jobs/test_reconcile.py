@@ -11,8 +11,8 @@ from sqlalchemy import update
 from grader.selfcheck import SelfCheckReport
 from webapp.extensions import db
 from webapp.jobs import grading, reconcile
+from webapp.jobs.reconcile import reconcile_and_enqueue, send_report
 from webapp.jobs.selfchecks import WORKER_LOST, claim_selfcheck, record_selfcheck
-from webapp.jobs.tasks import reconcile_and_enqueue, send_report
 from webapp.models import (
     Assignment,
     GradingRun,

@@ -12,9 +12,9 @@ from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.jobs import grading, scheduling
-from webapp.jobs.reconcile import missing_turns
+from webapp.jobs.reconcile import missing_turns, reconcile_and_enqueue
 from webapp.jobs.routing import queue_info
-from webapp.jobs.tasks import reconcile_and_enqueue, send_turn_if_waiting
+from webapp.jobs.tasks import send_turn_if_waiting
 from webapp.models import GradingRun, RunState, Submission
 
 
