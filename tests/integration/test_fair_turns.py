@@ -85,8 +85,30 @@ def fair_worker(fair_env: dict, tmp_path: Path) -> Iterator[Worker]:
         engine.close()
 
 
+def unfinished_runs(app: Flask) -> list[tuple]:
+    """Every queued or running run of the database, for a failure's message."""
+    with app.app_context():
+        query = (
+            select(
+                GradingRun.id,
+                User.username,
+                GradingRun.queue,
+                GradingRun.status,
+                GradingRun.attempt,
+                GradingRun.worker,
+                GradingRun.enqueued_at,
+                GradingRun.started_at,
+            )
+            .join(Submission, Submission.id == GradingRun.submission_id)
+            .join(User, User.id == Submission.user_id)
+            .where(GradingRun.status.in_(UNFINISHED))
+            .order_by(GradingRun.id)
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+
 def test_a_stalling_student_holds_one_slot_and_another_is_graded_within_30_s(
-    students: tuple[Api, Api], fair_worker: Worker
+    fair_app: Flask, students: tuple[Api, Api], fair_worker: Worker
 ):
     mallory, ben = students
     stalls = []
@@ -110,11 +132,14 @@ def test_a_stalling_student_holds_one_slot_and_another_is_graded_within_30_s(
     sub_id = response.get_json()["id"]
     body = ben.submission(sub_id).get_json()
     if body["status"] == "queued":  # ahead of Mallory's two waiting runs, sent earlier
-        assert body["queue"]["position"] == 0, body["queue"]
+        assert body["queue"]["position"] == 0, (body["queue"], unfinished_runs(fair_app))
     result = ben.wait_graded(sub_id, timeout=120)
     waited = time.monotonic() - sent
     print(f"honest backprop graded {waited:.1f} s after it was sent")
     assert (result["status"], result["score"]) == ("graded", result["max_score"])
     assert waited <= HONEST_BUDGET_S
     statuses = [mallory.submission(sub).get_json()["status"] for sub in stalls]
-    assert statuses.count("running") == 1 and statuses.count("queued") == 2, statuses
+    assert statuses.count("running") == 1 and statuses.count("queued") == 2, (
+        statuses,
+        unfinished_runs(fair_app),
+    )

@@ -26,12 +26,12 @@ is claimable from then on (its backoff), and orders by that time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import ScalarSelect, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -52,6 +52,16 @@ class Waiting:
     user_id: int
     enqueued_at: datetime
     regrade: bool = False
+
+
+@dataclass
+class Snapshot:
+    """A queue's queued runs and, per student with one of them, the runs started in the last
+    FAIR_WINDOW (running or ended since) and the runs running now."""
+
+    waiting: list[Waiting] = field(default_factory=list)
+    recent: dict[int, int] = field(default_factory=dict)
+    running: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,48 +88,56 @@ def running_cap() -> int:
     return int(current_app.config["MAX_RUNNING_PER_STUDENT"])
 
 
-def waiting_runs(queue: str, claimable_at: datetime | None = None) -> list[Waiting]:
-    """Queued runs of `queue` (only those claimable at `claimable_at`, when given)."""
+def _per_student(
+    student: object, condition: Callable[[type[GradingRun]], object]
+) -> ScalarSelect[int]:
+    """A scalar subquery: how many runs of `student` (a user id column) meet `condition`."""
+    other, theirs = aliased(GradingRun), aliased(Submission)
+    return (
+        select(func.count(other.id))
+        .join(theirs, theirs.id == other.submission_id)
+        .where(theirs.user_id == student, condition(other))
+        .scalar_subquery()
+    )
+
+
+def queue_snapshot(queue: str, now: datetime, claimable_only: bool = False) -> Snapshot:
+    """The queue's queued runs (only those claimable at `now`, when `claimable_only`) with their
+    students' recent starts and running runs, read in ONE statement: one snapshot of the
+    database. Two reads would let a claim committed between them count one run both as
+    waiting and as started (its student's turn then one too high)."""
     earlier = aliased(GradingRun)
     regrade = exists().where(
         earlier.submission_id == GradingRun.submission_id, earlier.id < GradingRun.id
     )
+    student = Submission.user_id
     query = (
-        select(GradingRun.id, Submission.user_id, GradingRun.enqueued_at, regrade)
+        select(
+            GradingRun.id,
+            student,
+            GradingRun.enqueued_at,
+            regrade,
+            _per_student(student, lambda run: run.started_at > now - FAIR_WINDOW),
+            _per_student(student, lambda run: run.status == RunState.RUNNING),
+        )
         .join(Submission, Submission.id == GradingRun.submission_id)
         .where(GradingRun.status == RunState.QUEUED, GradingRun.queue == queue)
     )
-    if claimable_at is not None:
-        query = query.where(GradingRun.enqueued_at <= claimable_at)
-    return [Waiting(*row) for row in db.session.execute(query)]
-
-
-def _per_user(condition: object) -> dict[int, int]:
-    query = (
-        select(Submission.user_id, func.count(GradingRun.id))
-        .join(Submission, Submission.id == GradingRun.submission_id)
-        .where(condition)
-        .group_by(Submission.user_id)
-    )
-    return {user_id: count for user_id, count in db.session.execute(query)}
-
-
-def recent_starts(now: datetime) -> dict[int, int]:
-    """Runs started per user in the last FAIR_WINDOW (running or ended since)."""
-    return _per_user(GradingRun.started_at > now - FAIR_WINDOW)
-
-
-def running_per_user() -> dict[int, int]:
-    return _per_user(GradingRun.status == RunState.RUNNING)
+    if claimable_only:
+        query = query.where(GradingRun.enqueued_at <= now)
+    snapshot = Snapshot()
+    for run_id, user_id, enqueued_at, is_regrade, recent, running in db.session.execute(query):
+        snapshot.waiting.append(Waiting(run_id, user_id, enqueued_at, is_regrade))
+        snapshot.recent[user_id], snapshot.running[user_id] = recent, running
+    return snapshot
 
 
 def claimable(queue: str, now: datetime | None = None) -> list[Waiting]:
     """The queue's claimable runs in fair order, without those whose student is at the cap."""
-    now = now or utcnow()
     cap = running_cap()
-    running = running_per_user() if cap else {}
-    order = fair_order(waiting_runs(queue, now), recent_starts(now))
-    return [run for run in order if not cap or running.get(run.user_id, 0) < cap]
+    snapshot = queue_snapshot(queue, now or utcnow(), claimable_only=True)
+    order = fair_order(snapshot.waiting, snapshot.recent)
+    return [run for run in order if not cap or snapshot.running[run.user_id] < cap]
 
 
 def claim_next(queue: str, worker: str) -> Claim | None:
@@ -155,13 +173,7 @@ def _take(run: Waiting, worker: str, now: datetime, capped: bool = True) -> Clai
     condition = []
     cap = running_cap() if capped else 0
     if cap:
-        other = aliased(GradingRun)
-        mine = (
-            select(func.count(other.id))
-            .join(Submission, Submission.id == other.submission_id)
-            .where(other.status == RunState.RUNNING, Submission.user_id == run.user_id)
-            .scalar_subquery()
-        )
+        mine = _per_student(run.user_id, lambda other: other.status == RunState.RUNNING)
         condition.append(mine < cap)
     claimed = move(
         GRADING_RUNS,
@@ -185,6 +197,7 @@ def _take(run: Waiting, worker: str, now: datetime, capped: bool = True) -> Clai
 def position(run: GradingRun) -> int:
     """Runs of the run's queue that would be graded before it: ahead of it in fair order
     (the run's own backoff aside, every queued run counts)."""
-    order = fair_order(waiting_runs(run.queue), recent_starts(utcnow()))
+    snapshot = queue_snapshot(run.queue, utcnow())
+    order = fair_order(snapshot.waiting, snapshot.recent)
     ids = [waiting.run_id for waiting in order]
     return ids.index(run.id) if run.id in ids else 0  # claimed since its status was read

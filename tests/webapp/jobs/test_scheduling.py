@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from webapp.extensions import db
 from webapp.jobs import grading, scheduling
@@ -155,3 +155,38 @@ def test_a_student_being_graded_waits_behind_a_newcomer(app, ctx, make, people, 
     positions = {sub: queue_info(run_of(sub), workers=[]).position for sub in [*anas[1:], ben]}
     assert positions == {ben: 0, anas[1]: 1, anas[2]: 2}
     assert claim() == ben
+
+
+@pytest.mark.parametrize("before_statement", [1, 2, 3, 4])
+def test_a_claim_committed_while_a_position_is_read_never_puts_the_run_back(
+    ctx, make, people, toy, before_statement
+):
+    """Ana has a run being graded and one waiting; a worker claims Ben's run (another
+    connection, committed) while his page reads where he stands. Whichever statement of that
+    read the claim lands before, Ben is never shown behind Ana's waiting run: two reads used
+    to see his run both still waiting and already started, a turn too many."""
+    anas = [make.submission(people["ana"], toy) for _ in range(2)]
+    assert claim() == anas[0]
+    bens_run = run_of(make.submission(people["ben"], toy))
+    seen = {"statements": 0, "claimed": False}
+
+    def claim_bens_run_elsewhere(*_args: object) -> None:
+        seen["statements"] += 1
+        if seen["statements"] == before_statement and not seen["claimed"]:
+            seen["claimed"] = True
+            with db.engine.connect() as worker:
+                claimed = (
+                    update(GradingRun)
+                    .where(GradingRun.id == bens_run.id)
+                    .values(status=RunState.RUNNING, attempt=1, started_at=scheduling.utcnow())
+                )
+                worker.execute(claimed)
+                worker.commit()
+
+    event.listen(db.engine, "before_cursor_execute", claim_bens_run_elsewhere)
+    try:
+        info = queue_info(bens_run, workers=[])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", claim_bens_run_elsewhere)
+    assert info.position == 0
+    assert before_statement > 1 or seen["claimed"]
