@@ -26,12 +26,12 @@ is claimable from then on (its backoff), and orders by that time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ScalarSelect, exists, func, select, text
+from sqlalchemy import case, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -88,19 +88,6 @@ def running_cap() -> int:
     return int(current_app.config["MAX_RUNNING_PER_STUDENT"])
 
 
-def _per_student(
-    student: object, condition: Callable[[type[GradingRun]], object]
-) -> ScalarSelect[int]:
-    """A scalar subquery: how many runs of `student` (a user id column) meet `condition`."""
-    other, theirs = aliased(GradingRun), aliased(Submission)
-    return (
-        select(func.count(other.id))
-        .join(theirs, theirs.id == other.submission_id)
-        .where(theirs.user_id == student, condition(other))
-        .scalar_subquery()
-    )
-
-
 def queue_snapshot(queue: str, now: datetime, claimable_only: bool = False) -> Snapshot:
     """The queue's queued runs (only those claimable at `now`, when `claimable_only`) with their
     students' recent starts and running runs, read in ONE statement: one snapshot of the
@@ -110,17 +97,31 @@ def queue_snapshot(queue: str, now: datetime, claimable_only: bool = False) -> S
     regrade = exists().where(
         earlier.submission_id == GradingRun.submission_id, earlier.id < GradingRun.id
     )
-    student = Submission.user_id
+    counted, theirs = aliased(GradingRun), aliased(Submission)
+    recently = counted.started_at > now - FAIR_WINDOW
+    running = counted.status == RunState.RUNNING
+    per_student = (
+        select(
+            theirs.user_id.label("user_id"),
+            func.sum(case((recently, 1), else_=0)).label("recent"),
+            func.sum(case((running, 1), else_=0)).label("running"),
+        )
+        .join(theirs, theirs.id == counted.submission_id)
+        .where(or_(recently, running))
+        .group_by(theirs.user_id)
+        .subquery()
+    )
     query = (
         select(
             GradingRun.id,
-            student,
+            Submission.user_id,
             GradingRun.enqueued_at,
             regrade,
-            _per_student(student, lambda run: run.started_at > now - FAIR_WINDOW),
-            _per_student(student, lambda run: run.status == RunState.RUNNING),
+            func.coalesce(per_student.c.recent, 0),
+            func.coalesce(per_student.c.running, 0),
         )
         .join(Submission, Submission.id == GradingRun.submission_id)
+        .outerjoin(per_student, per_student.c.user_id == Submission.user_id)
         .where(GradingRun.status == RunState.QUEUED, GradingRun.queue == queue)
     )
     if claimable_only:
@@ -128,7 +129,7 @@ def queue_snapshot(queue: str, now: datetime, claimable_only: bool = False) -> S
     snapshot = Snapshot()
     for run_id, user_id, enqueued_at, is_regrade, recent, running in db.session.execute(query):
         snapshot.waiting.append(Waiting(run_id, user_id, enqueued_at, is_regrade))
-        snapshot.recent[user_id], snapshot.running[user_id] = recent, running
+        snapshot.recent[user_id], snapshot.running[user_id] = int(recent), int(running)
     return snapshot
 
 
@@ -173,7 +174,13 @@ def _take(run: Waiting, worker: str, now: datetime, capped: bool = True) -> Clai
     condition = []
     cap = running_cap() if capped else 0
     if cap:
-        mine = _per_student(run.user_id, lambda other: other.status == RunState.RUNNING)
+        other = aliased(GradingRun)
+        mine = (
+            select(func.count(other.id))
+            .join(Submission, Submission.id == other.submission_id)
+            .where(other.status == RunState.RUNNING, Submission.user_id == run.user_id)
+            .scalar_subquery()
+        )
         condition.append(mine < cap)
     claimed = move(
         GRADING_RUNS,
