@@ -98,16 +98,16 @@ def queue_snapshot(queue: str, now: datetime, claimable_only: bool = False) -> S
         earlier.submission_id == GradingRun.submission_id, earlier.id < GradingRun.id
     )
     counted, theirs = aliased(GradingRun), aliased(Submission)
-    recently = counted.started_at > now - FAIR_WINDOW
-    running = counted.status == RunState.RUNNING
+    started_recently = counted.started_at > now - FAIR_WINDOW
+    is_running = counted.status == RunState.RUNNING
     per_student = (
         select(
             theirs.user_id.label("user_id"),
-            func.sum(case((recently, 1), else_=0)).label("recent"),
-            func.sum(case((running, 1), else_=0)).label("running"),
+            func.sum(case((started_recently, 1), else_=0)).label("recent"),
+            func.sum(case((is_running, 1), else_=0)).label("running"),
         )
         .join(theirs, theirs.id == counted.submission_id)
-        .where(or_(recently, running))
+        .where(or_(started_recently, is_running))
         .group_by(theirs.user_id)
         .subquery()
     )
