@@ -14,11 +14,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import event, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -187,21 +188,37 @@ def database(postgres: bool):
         yield f"sqlite:///{folder}/bench.db"
 
 
+@contextmanager
+def scratch_app(postgres: bool) -> Iterator[Flask]:
+    """An app on a scratch database with its tables created; its engine disposed after."""
+    with database(postgres) as url:
+        app = create_app(app_settings(url))
+        with app.app_context():
+            db.create_all()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def analyse() -> None:
+    """What autovacuum does soon after a bulk load on PostgreSQL: planner statistics."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", action="store_true", help="use a scratch PostgreSQL db")
     args = parser.parse_args()
-    with database(args.postgres) as url:
-        app = create_app(app_settings(url))
+    with scratch_app(args.postgres) as app:
         with app.app_context():
-            db.create_all()
             start = time.perf_counter()
             fill(args.students)
-            if args.postgres:  # what autovacuum does soon after a bulk load: planner statistics
-                db.session.execute(text("ANALYZE"))
-                db.session.commit()
+            analyse()
             print(
                 f"filled {args.students} students x 12 items in {time.perf_counter() - start:.1f}s:"
                 f" {db.session.query(Submission).count()} submissions,"
@@ -220,9 +237,6 @@ def main() -> None:
                 f"GET {path}: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms,"
                 f" {len(response.data) / 1024:.0f} KiB"
             )
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -16,13 +16,19 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.bench_gradebook import PASSWORD, _assignments, count_queries, database, timed  # noqa: E402
-from tests.conftest import FAST_SCRYPT, app_settings  # noqa: E402
-from webapp import create_app  # noqa: E402
+from scripts.bench_gradebook import (  # noqa: E402
+    PASSWORD,
+    _assignments,
+    analyse,
+    count_queries,
+    scratch_app,
+    timed,
+)
+from tests.conftest import FAST_SCRYPT  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.jobs import scheduling  # noqa: E402
 from webapp.models import Assignment, GradingRun, Role, RunState, Submission, User, utcnow  # noqa: E402
@@ -78,32 +84,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres", action="store_true", help="use a scratch PostgreSQL db")
     args = parser.parse_args()
-    with database(args.postgres) as url:
-        app = create_app(app_settings(url))
-        with app.app_context():
-            db.create_all()
-            _assignments()
-            fill(args.students, args.waiting)
-            if db.engine.dialect.name == "postgresql":
-                db.session.execute(text("ANALYZE"))  # as autovacuum would have by then
-            last = db.session.scalars(
-                select(GradingRun)
-                .where(GradingRun.status == RunState.QUEUED)
-                .order_by(GradingRun.enqueued_at.desc())
-            ).first()
-            print(f"{db.engine.dialect.name}: {args.students} students, {args.waiting} waiting")
-            for name, call in (
-                ("claimable", lambda: scheduling.claimable("cpu")),
-                ("position", lambda: scheduling.position(last)),
-            ):
-                best, median = timed(call, args.repeat)
-                statements = count_queries(call)
-                print(
-                    f"  {name:9}  best {best * 1000:6.1f} ms  median {median * 1000:6.1f} ms"
-                    f"  {statements} statement(s)"
-                )
-            db.session.remove()
-            db.engine.dispose()
+    with scratch_app(args.postgres) as app, app.app_context():
+        _assignments()
+        fill(args.students, args.waiting)
+        analyse()
+        last = db.session.scalars(
+            select(GradingRun)
+            .where(GradingRun.status == RunState.QUEUED)
+            .order_by(GradingRun.enqueued_at.desc())
+        ).first()
+        print(f"{db.engine.dialect.name}: {args.students} students, {args.waiting} waiting")
+        for name, call in (
+            ("claimable", lambda: scheduling.claimable("cpu")),
+            ("position", lambda: scheduling.position(last)),
+        ):
+            best, median = timed(call, args.repeat)
+            statements = count_queries(call)
+            print(
+                f"  {name:9}  best {best * 1000:6.1f} ms  median {median * 1000:6.1f} ms"
+                f"  {statements} statement(s)"
+            )
 
 
 if __name__ == "__main__":
