@@ -256,6 +256,12 @@ def make(app: Flask, tmp_path: Path) -> Builders:
     return Builders(app, tmp_path)
 
 
+def run_of(submission_id: int) -> GradingRun:
+    """The submission's latest run, read afresh from the database (inside an app context)."""
+    db.session.expire_all()
+    return db.session.get_one(Submission, submission_id).runs[-1]
+
+
 @pytest.fixture
 def sent_tasks(app: Flask):
     """A function returning (and removing) the (task name, args) sent to a queue so far."""

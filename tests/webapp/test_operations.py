@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import update
 
 from grader.job import GradingResult, RunStatus
+from tests.conftest import run_of
 from tests.webapp.jobs.fleet_support import FLEET_REDIS_URL, Heartbeats, heartbeats
 from webapp import operations
 from webapp.extensions import db
 from webapp.jobs import grading, reconcile
-from webapp.models import GradingRun, Role, RunState, Submission, utcnow
+from webapp.models import GradingRun, Role, RunState, utcnow
 
 PAGE = "/staff/operations"
 
@@ -45,11 +46,6 @@ def runs(app, make) -> dict[str, int]:
         age(ids["stale"], enqueued_at=long_ago)
         age(ids["lost"], started_at=long_ago)
     return ids
-
-
-def run_of(sub_id: int) -> GradingRun:
-    db.session.expire_all()
-    return db.session.get_one(Submission, sub_id).runs[-1]
 
 
 def age(sub_id: int, **values) -> None:

@@ -8,10 +8,11 @@ import pytest
 from grader.engine import SuiteError
 from grader.job import CaseOutcome, CaseStatus, GradingJob, GradingResult, RunStatus
 from grader.sandbox import SandboxError
+from tests.conftest import run_of
 from webapp.extensions import db
 from webapp.jobs import grading, scheduling
 from webapp.jobs.reference_bank import DatabaseReferenceBank
-from webapp.models import GradingRun, RunState, Submission, utcnow
+from webapp.models import RunState, Submission, utcnow
 from webapp.submitting import request_regrade
 
 
@@ -28,16 +29,6 @@ def graded(score: float = 7.0, log: str = "", message: str = "done") -> GradingR
             CaseOutcome("double_large", score - 3, 7, CaseStatus.FAILED, "max error 0.5", 0.8),
         ],
     )
-
-
-@pytest.fixture
-def sub_id(make) -> int:
-    return make.submission(make.user("alice"), make.assignment("toy"))
-
-
-def run_of(sub_id: int) -> GradingRun:
-    db.session.expire_all()
-    return db.session.get_one(Submission, sub_id).runs[-1]
 
 
 def test_claim_is_exclusive(ctx, sub_id):

@@ -3,8 +3,6 @@ the status and fence its mover read, for grading runs and self-checks alike."""
 
 from __future__ import annotations
 
-import pytest
-
 from webapp.extensions import db
 from webapp.jobs import grading
 from webapp.jobs.lifecycle import GRADING_RUNS, SELFCHECKS, move
@@ -17,11 +15,6 @@ from webapp.models import (
     Suite,
     utcnow,
 )
-
-
-@pytest.fixture
-def sub_id(make) -> int:
-    return make.submission(make.user("alice"), make.assignment("toy"))
 
 
 def test_a_run_moves_only_under_the_fence_of_its_claim(ctx, sub_id):

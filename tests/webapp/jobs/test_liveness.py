@@ -18,11 +18,6 @@ from webapp.models import CaseResult, GradingRun, RunState, Submission, utcnow
 
 
 @pytest.fixture
-def sub_id(make) -> int:
-    return make.submission(make.user("alice"), make.assignment("toy"))
-
-
-@pytest.fixture
 def broker(app):
     client = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5)
     yield client

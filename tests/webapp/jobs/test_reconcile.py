@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from grader.selfcheck import SelfCheckReport
+from tests.conftest import run_of
 from webapp.extensions import db
 from webapp.jobs import grading, reconcile
 from webapp.jobs.reconcile import reconcile_and_enqueue, send_report
@@ -18,21 +18,10 @@ from webapp.models import (
     GradingRun,
     RunState,
     SelfCheckStatus,
-    Submission,
     Suite,
     utcnow,
 )
 from webapp.selfcheck import STALE_AFTER, report_of, request_selfcheck
-
-
-@pytest.fixture
-def sub_id(make) -> int:
-    return make.submission(make.user("alice"), make.assignment("toy"))
-
-
-def run_of(sub_id: int) -> GradingRun:
-    db.session.expire_all()
-    return db.session.get_one(Submission, sub_id).runs[-1]
 
 
 def age(sub_id: int, **fields) -> None:

@@ -10,6 +10,7 @@ import io
 import pytest
 from sqlalchemy import event, update
 
+from tests.conftest import run_of
 from webapp.extensions import db
 from webapp.jobs import grading, scheduling
 from webapp.jobs.reconcile import missing_turns, reconcile_and_enqueue
@@ -26,11 +27,6 @@ def people(make) -> dict[str, int]:
 @pytest.fixture
 def toy(make) -> int:
     return make.assignment("toy")
-
-
-def run_of(submission_id: int) -> GradingRun:
-    db.session.expire_all()
-    return db.session.get_one(Submission, submission_id).runs[-1]
 
 
 def claim(worker: str = "w1") -> int | None:
